@@ -1,0 +1,60 @@
+# Two commands do everything: `make run` (serve the demo site) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKER_QUEUES := default events reports
+
+.PHONY: install run serve worker test lint format migrate demo clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+## Create the venv, install, migrate, load the demo site and serve it (with a worker when
+## REDIS_URL is set). Ctrl-C stops everything.
+run: demo
+	@echo ""
+	@echo "  Site:  http://$(HOST):$(PORT)/"
+	@echo "  Admin: http://$(HOST):$(PORT)/admin/  (user admin, password: see above or DEMO_ADMIN_PASSWORD)"
+	@echo ""
+	@if [ -n "$$REDIS_URL" ]; then \
+		echo "  REDIS_URL is set: starting an RQ worker with the scheduler"; \
+		$(PY) manage.py rqworker $(WORKER_QUEUES) --with-scheduler --job-class django_tasks_rq.Job & \
+		WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+		$(PY) manage.py runserver $(HOST):$(PORT); \
+	else \
+		echo "  No REDIS_URL: background jobs run inline in the web process"; \
+		$(PY) manage.py runserver $(HOST):$(PORT); \
+	fi
+
+## An RQ worker for all queues (needs REDIS_URL).
+worker: install
+	$(PY) manage.py rqworker $(WORKER_QUEUES) --with-scheduler --job-class django_tasks_rq.Job
+
+## Install what the tests need and run them all.
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var db.sqlite3 .pytest_cache

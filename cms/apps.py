@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class CmsConfig(AppConfig):
+    """Wagtail pages, blocks, the member site and the headless page API."""
+
+    name = "cms"
+    verbose_name = "Site content"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from cms import signals  # noqa: F401 - connects the receivers

@@ -1,0 +1,83 @@
+"""StreamField blocks for the member site's page bodies."""
+
+from wagtail import blocks
+from wagtail.images.blocks import ImageChooserBlock
+
+
+class HeadingBlock(blocks.StructBlock):
+    """A section heading at level 2 or 3."""
+
+    text = blocks.CharBlock(max_length=120)
+    level = blocks.ChoiceBlock(
+        choices=[("h2", "Heading 2"), ("h3", "Heading 3")], default="h2", required=False
+    )
+
+    class Meta:
+        icon = "title"
+        template = "blocks/heading_block.html"
+
+
+class ImageBlock(blocks.StructBlock):
+    """An image with caption; alt text falls back to the image's own description."""
+
+    image = ImageChooserBlock()
+    alt_text = blocks.CharBlock(
+        required=False, max_length=200, help_text="Describe the image for screen readers."
+    )
+    caption = blocks.CharBlock(required=False, max_length=250)
+
+    class Meta:
+        icon = "image"
+        template = "blocks/image_block.html"
+
+
+class LinkTargetBlock(blocks.StructBlock):
+    """Where a button goes: a page on this site or an external URL."""
+
+    page = blocks.PageChooserBlock(required=False)
+    url = blocks.URLBlock(required=False)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value.get("page") and not value.get("url"):
+            raise blocks.StructBlockValidationError(
+                block_errors={"page": blocks.BlockValidationError("Choose a page or enter a URL.")}
+            )
+        return value
+
+
+class CallToActionBlock(blocks.StructBlock):
+    """A highlighted panel with a title, text and one button."""
+
+    title = blocks.CharBlock(max_length=120)
+    text = blocks.TextBlock(required=False, max_length=500)
+    button_label = blocks.CharBlock(max_length=40, default="Learn more")
+    link = LinkTargetBlock()
+
+    class Meta:
+        icon = "pick"
+        template = "blocks/call_to_action_block.html"
+
+
+class QuoteBlock(blocks.StructBlock):
+    """A customer voice or testimonial."""
+
+    quote = blocks.TextBlock(max_length=800)
+    attribution = blocks.CharBlock(required=False, max_length=120)
+
+    class Meta:
+        icon = "openquote"
+        template = "blocks/quote_block.html"
+
+
+RICH_TEXT_FEATURES = ["bold", "italic", "link", "document-link", "ol", "ul", "h3", "h4"]
+
+
+class BodyStreamBlock(blocks.StreamBlock):
+    """The content blocks every page body offers."""
+
+    heading = HeadingBlock()
+    paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, icon="pilcrow")
+    image = ImageBlock()
+    call_to_action = CallToActionBlock()
+    quote = QuoteBlock()

@@ -1,0 +1,50 @@
+"""`manage.py load_demo`: build the demo member site. Safe to run again: it adds only what is
+missing and never overwrites what editors changed."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from cms import demo
+
+
+class Command(BaseCommand):
+    help = "Create (or complete) the Pawprint Club demo site, its members and the admin user."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-progress", action="store_true", help="Do not draw a progress bar."
+        )
+
+    def handle(self, *args, no_progress: bool = False, **options):
+        steps = [("home page", demo.ensure_home)]
+        steps += [(f"page /{spec.slug}/", spec) for spec in demo.DEMO_PAGES]
+        steps += [("members-only area", demo.ensure_members_only)]
+        steps += [("hero link", demo.ensure_hero_link)]
+        steps += [(f"member {spec['email']}", spec) for spec in demo.DEMO_MEMBERS]
+        steps += [("admin user", None)]
+        home = None
+        admin_created = False
+        bar = tqdm(steps, desc="Demo site", unit="step", disable=no_progress, file=self.stderr)
+        for label, step in bar:
+            bar.set_postfix_str(label)
+            if step is demo.ensure_home:
+                home = demo.ensure_home()
+            elif isinstance(step, demo.DemoPage):
+                demo.ensure_page(home, step)
+            elif isinstance(step, dict):
+                demo.ensure_member(step)
+            elif step is None:
+                _, admin_created = demo.ensure_admin()
+            else:
+                step(home)
+        bar.close()
+        self.stdout.write(self.style.SUCCESS("Demo site ready."))
+        password = settings.DEMO_ADMIN_PASSWORD if admin_created else "(unchanged)"
+        self.stdout.write(
+            f"  Admin:   /admin/  user {settings.DEMO_ADMIN_USERNAME}  password {password}"
+        )
+        self.stdout.write(
+            f"  Members: {', '.join(m['email'] for m in demo.DEMO_MEMBERS)}"
+            f"  password {demo.DEMO_MEMBER_PASSWORD}"
+        )

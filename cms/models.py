@@ -1,0 +1,128 @@
+"""The member site's page types: home, sections, content pages."""
+
+from __future__ import annotations
+
+from django.db import models
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from cms.blocks import BodyStreamBlock
+
+
+class HomePage(Page):
+    """The site's front page: a hero and a body."""
+
+    hero_title = models.CharField(max_length=120, blank=True)
+    hero_text = models.TextField(blank=True, max_length=400)
+    hero_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    hero_cta_label = models.CharField("hero button label", max_length=40, blank=True)
+    hero_cta_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="hero button page",
+    )
+    body = StreamField(BodyStreamBlock(), blank=True, use_json_field=True)
+
+    content_panels = [
+        *Page.content_panels,
+        MultiFieldPanel(
+            [
+                FieldPanel("hero_title"),
+                FieldPanel("hero_text"),
+                FieldPanel("hero_image"),
+                FieldPanel("hero_cta_label"),
+                FieldPanel("hero_cta_page"),
+            ],
+            heading="Hero",
+        ),
+        FieldPanel("body"),
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("body")]
+    parent_page_types = ["wagtailcore.Page"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = "home page"
+
+
+class SectionPage(Page):
+    """A section of the site that lists its child pages."""
+
+    intro = models.TextField(blank=True, max_length=600)
+    image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = StreamField(BodyStreamBlock(), blank=True, use_json_field=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        FieldPanel("image"),
+        FieldPanel("body"),
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
+    parent_page_types = ["cms.HomePage", "cms.SectionPage"]
+    subpage_types = ["cms.ContentPage", "cms.SectionPage"]
+
+    class Meta:
+        verbose_name = "section page"
+
+    @property
+    def card_image(self):
+        """The picture used when this page is listed in a section."""
+        return self.image
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["children"] = self.get_children().live().public().specific().order_by("path")
+        return context
+
+
+class ContentPageTag(TaggedItemBase):
+    content_object = ParentalKey(
+        "cms.ContentPage", related_name="tagged_items", on_delete=models.CASCADE
+    )
+
+
+class ContentPage(Page):
+    """An article or product story: intro, hero image and a body of blocks."""
+
+    intro = models.TextField(blank=True, max_length=600)
+    hero_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = StreamField(BodyStreamBlock(), blank=True, use_json_field=True)
+    tags = ClusterTaggableManager(through=ContentPageTag, blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        FieldPanel("hero_image"),
+        FieldPanel("body"),
+    ]
+    promote_panels = [*Page.promote_panels, FieldPanel("tags")]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("intro"),
+        index.SearchField("body"),
+    ]
+    parent_page_types = ["cms.HomePage", "cms.SectionPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = "content page"
+
+    @property
+    def card_image(self):
+        """The picture used when this page is listed in a section."""
+        return self.hero_image

@@ -1,0 +1,41 @@
+"""One way to hand work to the background: `enqueue(queue, func, *args, **kwargs)`.
+
+With REDIS_URL set the job goes to the named RQ queue (once the current transaction commits,
+django-rq's `on_db_commit` mode). Without Redis, or when Redis does not answer, the same job
+function runs inline after the commit, and the outage is logged, so no work is ever dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import django_rq
+from django.conf import settings
+from django.db import transaction
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+
+class UnknownQueue(ValueError):
+    """A job was sent to a queue the settings do not declare."""
+
+
+def enqueue(queue: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Run `func(*args, **kwargs)` on the `queue` RQ queue, or inline when there is no Redis."""
+    if queue not in settings.RQ_QUEUE_NAMES:
+        raise UnknownQueue(f"No RQ queue named {queue!r}; known: {settings.RQ_QUEUE_NAMES}.")
+    if settings.JOBS_INLINE:
+        transaction.on_commit(lambda: func(*args, **kwargs))
+        return
+    transaction.on_commit(lambda: _enqueue_or_run(queue, func, args, kwargs))
+
+
+def _enqueue_or_run(queue: str, func: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    try:
+        django_rq.get_queue(queue).enqueue(func, *args, **kwargs)
+    except RedisError as exc:
+        logger.warning("Redis unavailable (%s); running %s inline", exc, func.__qualname__)
+        func(*args, **kwargs)

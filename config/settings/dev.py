@@ -1,0 +1,3 @@
+"""Local development: `make run`. DEBUG stays off unless DJANGO_DEBUG=1 asks for it."""
+
+from .base import *  # noqa: F403

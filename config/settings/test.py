@@ -1,0 +1,24 @@
+"""Test settings. They differ from base only where speed or isolation asks for it:
+a fast password hasher, in-memory email, and a locmem cache unless REDIS_URL is set. Jobs run
+inline when REDIS_URL is unset; with it set (as in `.ci/run`) they go to real RQ queues, and the
+tests that need a worker run one. Wagtail's own django-tasks stay immediate so page saves finish
+their reference-index work before the test looks.
+"""
+
+import os
+
+from .base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True
+if REDIS_URL:  # noqa: F405
+    # Each test run gets its own key prefix: the test database is new, so nothing cached by an
+    # earlier run (renditions, compiled segments) may be read back. Entries expire on their own.
+    CACHES["default"]["KEY_PREFIX"] = f"cms-test-{os.getpid()}"  # noqa: F405

@@ -1,0 +1,45 @@
+"""Shared fixtures: the demo site is loaded once per test session, as a user's `make run` would,
+so site tests walk the same pages, members and privacy settings a newcomer sees."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.core.management import call_command
+
+from tests.factories import MemberFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_demo", "--no-progress", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache, as its database changes are rolled back after it.
+
+    With Redis, only this run's keys (its KEY_PREFIX) are deleted, never anyone else's."""
+    yield
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
+@pytest.fixture
+def member(db):
+    """A member with a complete profile (Tokyo, 25, dog owner)."""
+    return MemberFactory()
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client
