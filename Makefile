@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKER_QUEUES := default events reports
 
-.PHONY: install run serve worker test lint format migrate demo clean
+.PHONY: install run serve worker test lint format migrate demo bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,7 @@ install: $(STAMP)
 
 migrate: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 
 demo: migrate
 	$(PY) manage.py load_demo
@@ -47,6 +48,10 @@ worker: install
 ## Install what the tests need and run them all.
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Run every benchmark in bench/ and rewrite docs/benchmarks.md with the figures.
+bench: install
+	$(PY) bench/segments.py --write docs/benchmarks.md
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -71,13 +71,3 @@ class QuoteBlock(blocks.StructBlock):
 
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "document-link", "ol", "ul", "h3", "h4"]
-
-
-class BodyStreamBlock(blocks.StreamBlock):
-    """The content blocks every page body offers."""
-
-    heading = HeadingBlock()
-    paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, icon="pilcrow")
-    image = ImageBlock()
-    call_to_action = CallToActionBlock()
-    quote = QuoteBlock()

@@ -11,10 +11,35 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from cms.blocks import BodyStreamBlock
+from cms.personalized_blocks import BodyStreamBlock
 
 
-class HomePage(Page):
+def preview_segments_from_mode(mode_name: str) -> list[int]:
+    """Segment ids of a preview mode: "segment-3", or combined as "segment-3+7"."""
+    if not mode_name.startswith("segment-"):
+        return []
+    parts = mode_name.removeprefix("segment-").split("+")
+    return [int(part) for part in parts[:20] if part.isdigit()]
+
+
+class PersonalizedPreviewMixin:
+    """Preview a page as a segment sees it (or several: mode=segment-3+7), or as everyone else."""
+
+    @property
+    def preview_modes(self):
+        from personalization.models import Segment
+
+        segments = Segment.objects.filter(enabled=True).values_list("pk", "name")
+        return [("", "Everyone else (default content)")] + [
+            (f"segment-{pk}", f"As segment: {name}") for pk, name in segments
+        ]
+
+    def serve_preview(self, request, mode_name):
+        request.personalization_preview_segments = preview_segments_from_mode(mode_name or "")
+        return super().serve_preview(request, "")
+
+
+class HomePage(PersonalizedPreviewMixin, Page):
     """The site's front page: a hero and a body."""
 
     hero_title = models.CharField(max_length=120, blank=True)
@@ -55,7 +80,7 @@ class HomePage(Page):
         verbose_name = "home page"
 
 
-class SectionPage(Page):
+class SectionPage(PersonalizedPreviewMixin, Page):
     """A section of the site that lists its child pages."""
 
     intro = models.TextField(blank=True, max_length=600)
@@ -94,7 +119,7 @@ class ContentPageTag(TaggedItemBase):
     )
 
 
-class ContentPage(Page):
+class ContentPage(PersonalizedPreviewMixin, Page):
     """An article or product story: intro, hero image and a body of blocks."""
 
     intro = models.TextField(blank=True, max_length=600)

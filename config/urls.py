@@ -6,12 +6,15 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from personalization.views import declare_traits
+
 urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("account/", include("cms.urls")),
+    path("personalization/traits/", declare_traits, name="personalization_traits"),
 ]
 
 if settings.SERVE_MEDIA:

@@ -7,3 +7,6 @@ class PersonalizationConfig(AppConfig):
     name = "personalization"
     verbose_name = "Personalization"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from personalization import receivers  # noqa: F401 - connects the receivers

@@ -1,4 +1,4 @@
-"""Writes about members and their profiles. Views and jobs call these; they hold no HTTP."""
+"""Writes about members, visitors and events. Views and jobs call these; they hold no HTTP."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.text import slugify
 
-from personalization.models import MemberProfile
+from config.jobs import enqueue
+from personalization.models import Event, EventType, MemberProfile, Visitor
+from personalization.rollups import apply_event
+from personalization.signals import event_stored, visitors_merged
 
 User = get_user_model()
 
@@ -59,3 +64,240 @@ def member_profile_update(
     profile.full_clean(exclude=["user"])
     profile.save()
     return profile
+
+
+# VISITORS AND EVENTS
+# ------------------------------------------------------------------------------
+
+
+def event_payload(
+    *,
+    visitor_uuid,
+    type: str,
+    user_id: int | None = None,
+    name: str = "",
+    page_id: int | None = None,
+    section: str | None = None,
+    properties: dict | None = None,
+    occurred_at: datetime.datetime | None = None,
+    idempotency_key: str | None = None,
+) -> dict:
+    """The plain, queue-safe description of one event."""
+    return {
+        "visitor": str(visitor_uuid),
+        "user_id": user_id,
+        "type": type,
+        "name": name,
+        "page_id": page_id,
+        "section": section,
+        "properties": properties or {},
+        "occurred_at": (occurred_at or timezone.now()).isoformat(),
+        "idempotency_key": idempotency_key,
+    }
+
+
+def events_track(payloads: list[dict]) -> None:
+    """Hand events to the `events` queue (inline when there is no Redis)."""
+    from personalization.jobs import ingest_events
+
+    if payloads:
+        enqueue("events", ingest_events, payloads)
+
+
+def page_view_track(*, request, page) -> None:
+    """Record a page view without slowing the page: the event goes to the queue."""
+    user = request.user if request.user.is_authenticated else None
+    parts = [p for p in page.url_path.split("/") if p]
+    section = parts[1] if len(parts) >= 2 else None
+    events_track(
+        [
+            event_payload(
+                visitor_uuid=request.visitor_uuid,
+                user_id=user.pk if user else None,
+                type=EventType.PAGE_VIEW,
+                page_id=page.pk,
+                section=section,
+            )
+        ]
+    )
+
+
+def events_ingest(*, payloads: list[dict]) -> int:
+    """Store each event once (idempotency keys) and fold it into its visitor's rollups."""
+    return sum(int(_ingest_one(payload)) for payload in payloads)
+
+
+def _visitor_for_event(payload: dict) -> Visitor:
+    user_id = payload.get("user_id")
+    if user_id:
+        member_visitor = Visitor.objects.filter(user_id=user_id).first()
+        if member_visitor is not None:
+            return member_visitor
+    visitor, _ = Visitor.objects.get_or_create(uuid=payload["visitor"])
+    if visitor.merged_into_id:
+        return visitor.merged_into
+    if user_id and visitor.user_id is None:
+        visitor.user_id = user_id
+        visitor.save(update_fields=["user"])
+    return visitor
+
+
+def _page_tags(page_id: int | None) -> list[str]:
+    from wagtail.models import Page
+
+    page = Page.objects.filter(pk=page_id).first() if page_id else None
+    tags = getattr(page.specific, "tags", None) if page is not None else None
+    return [slugify(name) for name in tags.names()] if tags is not None else []
+
+
+@transaction.atomic
+def _ingest_one(payload: dict) -> bool:
+    visitor = _visitor_for_event(payload)
+    visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
+    key = payload.get("idempotency_key")
+    if key and Event.objects.filter(visitor=visitor, idempotency_key=key).exists():
+        return False
+    occurred_at = datetime.datetime.fromisoformat(payload["occurred_at"])
+    try:
+        with transaction.atomic():
+            event = Event.objects.create(
+                visitor=visitor,
+                type=payload["type"],
+                name=payload.get("name") or "",
+                page_id=payload.get("page_id"),
+                properties=payload.get("properties") or {},
+                occurred_at=occurred_at,
+                idempotency_key=key,
+            )
+    except IntegrityError:
+        return False  # the same key stored concurrently by another worker
+    tags = _page_tags(event.page_id) if event.type == EventType.PAGE_VIEW else []
+    apply_event(visitor, event, payload.get("section"), tags)
+    visitor.save()
+    event_stored.send(sender=Event, event=event, visitor=visitor)
+    return True
+
+
+@transaction.atomic
+def visitor_declare_traits(*, visitor_uuid, user, name: str, pet: str) -> Visitor:
+    """Store what a visitor told us (name, pet) so the very next page can use it."""
+    visitor = None
+    if user is not None and user.is_authenticated:
+        visitor = Visitor.objects.filter(user=user).first()
+    if visitor is None:
+        visitor, _ = Visitor.objects.get_or_create(uuid=visitor_uuid)
+        if user is not None and user.is_authenticated and visitor.user_id is None:
+            visitor.user = user
+    traits = dict(visitor.traits or {})
+    traits.update({"name": name.strip(), "pet": pet})
+    visitor.traits = {k: v for k, v in traits.items() if v}
+    visitor.save()
+    return visitor
+
+
+def _merge_counters(target: dict, source: dict) -> dict:
+    merged = dict(target)
+    for key, value in source.items():
+        merged[key] = int(merged.get(key, 0)) + int(value)
+    return merged
+
+
+@transaction.atomic
+def visitors_merge(*, source: Visitor, target: Visitor) -> Visitor:
+    """Fold an anonymous visitor into a member's: history, traits and rollups are kept."""
+    if source.pk == target.pk:
+        return target
+    Event.objects.filter(visitor=source).update(visitor=target)
+    target.traits = {**(source.traits or {}), **(target.traits or {})}
+    target.visit_count += source.visit_count
+    target.page_view_count += source.page_view_count
+    target.section_views = _merge_counters(target.section_views, source.section_views)
+    target.tag_views = _merge_counters(target.tag_views, source.tag_views)
+    target.purchase_count += source.purchase_count
+    target.total_spend += source.total_spend
+    for category, day in (source.categories_bought or {}).items():
+        target.categories_bought[category] = max(target.categories_bought.get(category, day), day)
+    if source.cart.get("items") and not target.cart.get("items"):
+        target.cart = source.cart
+    target.first_purchase_at = _earliest(target.first_purchase_at, source.first_purchase_at)
+    target.last_purchase_at = _latest(target.last_purchase_at, source.last_purchase_at)
+    target.last_seen_at = _latest(target.last_seen_at, source.last_seen_at)
+    target.created_at = min(target.created_at, source.created_at)
+    target.save()
+    visitors_merged.send(sender=Visitor, source=source, target=target)
+    source.merged_into = target
+    source.save(update_fields=["merged_into"])
+    return target
+
+
+def _earliest(a, b):
+    return min(x for x in (a, b) if x) if (a or b) else None
+
+
+def _latest(a, b):
+    return max(x for x in (a, b) if x) if (a or b) else None
+
+
+@transaction.atomic
+def visitor_log_in(*, user, anonymous_uuid) -> Visitor:
+    """On log-in or sign-up: the browser's anonymous visitor becomes (or joins) the member's."""
+    member_visitor = Visitor.objects.filter(user=user).first()
+    anonymous = Visitor.objects.filter(uuid=anonymous_uuid, user__isnull=True).first()
+    if member_visitor is None:
+        if anonymous is not None:
+            anonymous.user = user
+            anonymous.save(update_fields=["user"])
+            return anonymous
+        return Visitor.objects.create(uuid=anonymous_uuid, user=user)
+    if anonymous is not None:
+        visitors_merge(source=anonymous, target=member_visitor)
+    return member_visitor
+
+
+# SEGMENTS
+# ------------------------------------------------------------------------------
+
+RECENT_VISITOR_DAYS = 30
+
+
+def segment_size_compute(*, segment_id: int) -> int | None:
+    """Count members and recent visitors (seen in 30 days) who are in the segment now.
+
+    Request-only keys (device, UTM, time) are unknown here, so rules on them count nobody."""
+    from personalization.conditions import ConditionError, compile_condition
+    from personalization.context import build_context
+    from personalization.models import SavedGroup, Segment
+
+    segment = Segment.objects.filter(pk=segment_id).first()
+    if segment is None:
+        return None
+    try:
+        test = compile_condition(
+            segment.condition, dict(SavedGroup.objects.values_list("key", "values"))
+        )
+    except ConditionError:
+        return None
+    now = timezone.now()
+    since = now - datetime.timedelta(days=RECENT_VISITOR_DAYS)
+    members = total = 0
+    visitors = (
+        Visitor.objects.filter(merged_into__isnull=True)
+        .filter(models.Q(user__isnull=False) | models.Q(last_seen_at__gte=since))
+        .select_related("user__profile")
+    )
+    seen_users = set()
+    for visitor in visitors.iterator(chunk_size=2000):
+        if test(build_context(None, visitor, visitor.user, now)):
+            total += 1
+            members += int(visitor.user_id is not None)
+        if visitor.user_id:
+            seen_users.add(visitor.user_id)
+    lone_members = User.objects.exclude(pk__in=seen_users).select_related("profile")
+    for user in lone_members.iterator(chunk_size=2000):
+        if test(build_context(None, None, user, now)):
+            total += 1
+            members += 1
+    Segment.objects.filter(pk=segment_id).update(
+        size=total, size_members=members, size_computed_at=now
+    )
+    return total

@@ -3,12 +3,19 @@ so site tests walk the same pages, members and privacy settings a newcomer sees.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+import django_rq
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.management import call_command
+from rq import SimpleWorker
 
 from tests.factories import MemberFactory
+
+QUEUES = ("default", "events", "reports")
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +50,24 @@ def member(db):
 def member_client(client, member):
     client.force_login(member)
     return client
+
+
+@pytest.fixture
+def run_jobs(django_capture_on_commit_callbacks):
+    """`with run_jobs(): ...` runs the jobs the block queued, as the deployment would: inline
+    without Redis, or by a real RQ worker (burst mode) against Redis when REDIS_URL is set."""
+
+    @contextmanager
+    def runner():
+        if not settings.JOBS_INLINE:
+            for name in QUEUES:
+                django_rq.get_queue(name).empty()
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+        if not settings.JOBS_INLINE:
+            queues = [django_rq.get_queue(name) for name in QUEUES]
+            SimpleWorker(queues, connection=queues[0].connection).work(burst=True)
+            failed = sum(q.failed_job_registry.count for q in queues)
+            assert failed == 0, "a queued job failed"
+
+    return runner

@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "personalization.middleware.VisitorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -226,3 +227,13 @@ LOGGING = {
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = str_setting("DEMO_ADMIN_PASSWORD", "pawprint-admin")
 EVENT_RETENTION_DAYS = int_setting("EVENT_RETENTION_DAYS", 395, minimum=1)
+
+# PERSONALIZATION
+# ------------------------------------------------------------------------------
+VISITOR_COOKIE_NAME = "pv"
+VISITOR_COOKIE_AGE = 60 * 60 * 24 * 400  # about 13 months
+# A trusted proxy/CDN header carrying the visitor's ISO country code (blank to ignore).
+PERSONALIZATION_COUNTRY_HEADER = str_setting("PERSONALIZATION_COUNTRY_HEADER", "CF-IPCountry")
+# Seconds a process trusts its own copy of the segment version when the cache is per-process.
+PERSONALIZATION_LOCAL_VERSION_TTL = int_setting("PERSONALIZATION_LOCAL_VERSION_TTL", 5, minimum=0)
+VISIT_TIMEOUT_MINUTES = 30

@@ -21,6 +21,9 @@ class Command(BaseCommand):
         steps += [(f"page /{spec.slug}/", spec) for spec in demo.DEMO_PAGES]
         steps += [("members-only area", demo.ensure_members_only)]
         steps += [("hero link", demo.ensure_hero_link)]
+        steps += [("segments", lambda home: demo.ensure_segments())]
+        steps += [("personalized home", demo.ensure_personalized_home)]
+        steps += [("personalized dogs section", demo.ensure_personalized_dogs_section)]
         steps += [(f"member {spec['email']}", spec) for spec in demo.DEMO_MEMBERS]
         steps += [("admin user", None)]
         home = None

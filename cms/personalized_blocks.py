@@ -1,0 +1,262 @@
+"""Blocks whose content depends on the visitor: per-segment variants, a greeting, a two-field
+profile form and frequency-capped offers. Each block chooses from `resolve(request)` (computed
+once per request), so the site and the API choose the same content."""
+
+from __future__ import annotations
+
+from wagtail import blocks
+from wagtail.images.blocks import ImageChooserBlock
+
+from cms.blocks import (
+    RICH_TEXT_FEATURES,
+    CallToActionBlock,
+    HeadingBlock,
+    ImageBlock,
+    LinkTargetBlock,
+    QuoteBlock,
+)
+from personalization.choices import PetType
+from personalization.models import EventType
+from personalization.resolver import Resolution, resolve
+from personalization.services import event_payload, events_track
+
+
+def segment_choices() -> list[tuple[str, str]]:
+    """Segments for the editor's dropdown (read when the form is drawn)."""
+    from personalization.models import Segment
+
+    return [
+        (str(pk), name) for pk, name in Segment.objects.order_by("name").values_list("pk", "name")
+    ]
+
+
+def request_resolution(context) -> Resolution | None:
+    request = (context or {}).get("request")
+    return resolve(request) if request is not None else None
+
+
+class GreetingBlock(blocks.StructBlock):
+    """Greets by the declared or member name, with a picture of the visitor's kind of pet."""
+
+    greeting = blocks.CharBlock(
+        max_length=120,
+        default="Welcome back, {name}!",
+        help_text="{name} is replaced by the visitor's name.",
+    )
+    anonymous_greeting = blocks.CharBlock(
+        max_length=120,
+        default="Welcome to Pawprint Club",
+        help_text="Shown when we don't know the visitor's name.",
+    )
+    dog_image = ImageChooserBlock(required=False)
+    cat_image = ImageChooserBlock(required=False)
+    other_image = ImageChooserBlock(required=False, help_text="For other pets, or no pet.")
+
+    class Meta:
+        icon = "user"
+        template = "blocks/greeting_block.html"
+
+    def choose(self, value, resolution: Resolution | None) -> dict:
+        traits = (resolution.attributes.get("traits") if resolution else None) or {}
+        name, pet = traits.get("name"), traits.get("pet")
+        text = value["greeting"].replace("{name}", name) if name else value["anonymous_greeting"]
+        image = {"dog": value["dog_image"], "cat": value["cat_image"]}.get(pet) or (
+            value["other_image"] if pet else None
+        )
+        return {"text": text, "name": name, "pet": pet, "image": image}
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context)
+        context["greeting"] = self.choose(value, request_resolution(parent_context))
+        return context
+
+
+class ProfileFormBlock(blocks.StructBlock):
+    """Asks an anonymous visitor two things (name, pet); the answers become traits at once."""
+
+    heading = blocks.CharBlock(max_length=120, default="Tell us about your pet")
+    text = blocks.TextBlock(
+        required=False,
+        max_length=300,
+        default="Two quick questions and we'll show you what fits.",
+    )
+    button_label = blocks.CharBlock(max_length=40, default="Show me")
+
+    class Meta:
+        icon = "form"
+        template = "blocks/profile_form_block.html"
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context)
+        resolution = request_resolution(parent_context)
+        traits = (resolution.attributes.get("traits") if resolution else None) or {}
+        context["known"] = bool(traits.get("name") and traits.get("pet"))
+        context["pet_choices"] = PetType.choices
+        return context
+
+
+class OfferFallbackStream(blocks.StreamBlock):
+    heading = HeadingBlock()
+    paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, icon="pilcrow")
+    call_to_action = CallToActionBlock()
+
+
+class OfferBlock(blocks.StructBlock):
+    """A promotional offer shown at most N times per visitor per day or week, then its fallback."""
+
+    offer_key = blocks.RegexBlock(
+        regex=r"^[a-z0-9][a-z0-9-]{0,63}$",
+        error_messages={"invalid": "Use lower-case letters, digits and hyphens."},
+        help_text="Names the offer for counting impressions, e.g. summer-litter-sale.",
+    )
+    title = blocks.CharBlock(max_length=120)
+    text = blocks.TextBlock(required=False, max_length=500)
+    image = ImageChooserBlock(required=False)
+    button_label = blocks.CharBlock(max_length=40, default="See the offer")
+    link = LinkTargetBlock()
+    cap = blocks.IntegerBlock(
+        min_value=0,
+        max_value=1000,
+        default=3,
+        help_text="Show at most this many times per visitor per period (0 = no limit).",
+    )
+    cap_period = blocks.ChoiceBlock(
+        choices=[("day", "per day"), ("week", "per week")], default="day"
+    )
+    fallback = OfferFallbackStream(required=False, help_text="Shown once the cap is reached.")
+
+    class Meta:
+        icon = "tag"
+        template = "blocks/offer_block.html"
+
+    @staticmethod
+    def shown_count(value, resolution: Resolution | None, visitor) -> int:
+        from django.utils import timezone
+
+        if visitor is None:
+            return 0
+        entry = (visitor.offer_impressions or {}).get(value["offer_key"]) or {}
+        today = timezone.localdate()
+        if value["cap_period"] == "week":
+            year, number, _ = today.isocalendar()
+            week = f"{year}-W{number:02d}"
+            return entry.get("week_count", 0) if entry.get("week") == week else 0
+        return entry.get("day_count", 0) if entry.get("day") == today.isoformat() else 0
+
+    def capped(self, value, request) -> bool:
+        """Whether this visitor has seen the offer its cap's number of times already."""
+        if not value["cap"]:
+            return False
+        visitor = getattr(request, "visitor", None) if request is not None else None
+        return self.shown_count(value, None, visitor) >= value["cap"]
+
+    def record_impression(self, value, request) -> None:
+        if request is None or getattr(request, "is_preview", False):
+            return
+        user = request.user if request.user.is_authenticated else None
+        events_track(
+            [
+                event_payload(
+                    visitor_uuid=request.visitor_uuid,
+                    user_id=user.pk if user else None,
+                    type=EventType.OFFER_IMPRESSION,
+                    name=value["offer_key"],
+                )
+            ]
+        )
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context)
+        request = (parent_context or {}).get("request")
+        context["capped"] = self.capped(value, request)
+        if not context["capped"]:
+            self.record_impression(value, request)
+        return context
+
+
+class PersonalizedContentStream(blocks.StreamBlock):
+    """What a per-segment variant (or the default) may hold: any body block."""
+
+    heading = HeadingBlock()
+    paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, icon="pilcrow")
+    image = ImageBlock()
+    call_to_action = CallToActionBlock()
+    quote = QuoteBlock()
+    greeting = GreetingBlock()
+    profile_form = ProfileFormBlock()
+    offer = OfferBlock()
+
+
+class SegmentChoiceBlock(blocks.ChoiceBlock):
+    """A segment picked by id. Reading a stored value costs no query: the dropdown's choices are
+    only fetched when an editor's form is drawn or validated."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=segment_choices, **kwargs)
+
+    def normalize_choice(self, value):
+        return None if value in (None, "") else str(value)
+
+
+class SegmentVariantBlock(blocks.StructBlock):
+    segment = SegmentChoiceBlock(help_text="Who sees this variant.")
+    content = PersonalizedContentStream()
+
+    class Meta:
+        icon = "group"
+
+
+class PersonalizedBlock(blocks.StructBlock):
+    """Per-segment content: the first variant whose segment the visitor is in, else the default.
+
+    When a visitor is in several of the variants' segments, the segment with the highest
+    priority wins, then the variant listed first."""
+
+    variants = blocks.ListBlock(SegmentVariantBlock(), min_num=1)
+    default = PersonalizedContentStream(
+        required=False, help_text="What everyone else sees (may be left empty)."
+    )
+
+    class Meta:
+        icon = "snippet"
+        label = "Personalized content"
+        template = "blocks/personalized_block.html"
+
+    def segment_ids(self, value) -> set[int]:
+        """The segments this block depends on (part of the page's personalization key)."""
+        return {int(v["segment"]) for v in value["variants"] if str(v["segment"]).isdigit()}
+
+    def choose(self, value, resolution: Resolution | None):
+        """(content, segment id or None) for this resolution."""
+        if resolution is not None:
+            rank = {sid: i for i, sid in enumerate(resolution.segment_ids)}
+            candidates = [
+                (rank[int(v["segment"])], index, v)
+                for index, v in enumerate(value["variants"])
+                if str(v["segment"]).isdigit() and int(v["segment"]) in rank
+            ]
+            if candidates:
+                _, _, variant = min(candidates, key=lambda c: (c[0], c[1]))
+                return variant["content"], int(variant["segment"])
+        return value["default"], None
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context)
+        context["chosen"], context["chosen_segment"] = self.choose(
+            value, request_resolution(parent_context)
+        )
+        return context
+
+
+class BodyStreamBlock(blocks.StreamBlock):
+    """The blocks every page body offers, personalized ones included."""
+
+    heading = HeadingBlock()
+    paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, icon="pilcrow")
+    image = ImageBlock()
+    call_to_action = CallToActionBlock()
+    quote = QuoteBlock()
+    personalized = PersonalizedBlock()
+    greeting = GreetingBlock()
+    profile_form = ProfileFormBlock()
+    offer = OfferBlock()

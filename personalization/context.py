@@ -1,0 +1,203 @@
+"""The attribute context: the one plain dict a segment condition sees for a visitor.
+
+Built from the request (country, device, referrer, UTM, path, time), the visitor's declared
+traits, the member's profile and the behaviour and purchase rollups kept by the event jobs. It
+never scans events and makes no query of its own beyond what the visitor object already holds.
+The keys are listed in `personalization.attributes`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core import signing
+from django.utils import timezone
+
+CAMPAIGN_COOKIE = "pv_campaign"
+CAMPAIGN_SALT = "personalization.campaign"
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")
+MAX_QUERY_KEYS = 20
+MAX_VALUE_LENGTH = 200
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_BOT = re.compile(r"bot|crawl|spider|slurp|facebookexternalhit|headless", re.I)
+_TABLET = re.compile(r"ipad|tablet|kindle|silk|playbook|android(?!.*mobile)", re.I)
+_MOBILE = re.compile(r"mobi|iphone|ipod|android.*mobile|windows phone|blackberry|opera mini", re.I)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@functools.lru_cache(maxsize=2048)
+def device_from_user_agent(user_agent: str) -> str:
+    """mobile / tablet / desktop / bot, or unknown when the browser sent nothing."""
+    if not user_agent:
+        return "unknown"
+    if _BOT.search(user_agent):
+        return "bot"
+    if _TABLET.search(user_agent):
+        return "tablet"
+    if _MOBILE.search(user_agent):
+        return "mobile"
+    return "desktop"
+
+
+def _clip(value: str) -> str:
+    return value[:MAX_VALUE_LENGTH]
+
+
+def referrer_host(referrer: str) -> str | None:
+    """The host name a referrer URL names, or None for anything malformed."""
+    if not referrer:
+        return None
+    try:
+        host = urlsplit(referrer).hostname
+    except ValueError:
+        return None
+    return _clip(host.lower()) if host else None
+
+
+def country_from_headers(meta: dict[str, Any]) -> str | None:
+    """The visitor's country from the configured trusted header (e.g. CF-IPCountry)."""
+    header = getattr(settings, "PERSONALIZATION_COUNTRY_HEADER", "")
+    if not header:
+        return None
+    raw = meta.get("HTTP_" + header.upper().replace("-", "_"), "")
+    value = str(raw).strip().upper()
+    return value if _COUNTRY.match(value) else None
+
+
+def campaign_from_request(request) -> dict[str, str]:
+    """UTM values of this visit: from the URL, else from the visit's signed campaign cookie."""
+    from_url = {k: _clip(request.GET[k]) for k in UTM_KEYS if request.GET.get(k)}
+    if from_url:
+        return from_url
+    raw = request.COOKIES.get(CAMPAIGN_COOKIE)
+    if not raw:
+        return {}
+    try:
+        stored = signing.loads(raw, salt=CAMPAIGN_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return {}
+    if not isinstance(stored, dict):
+        return {}
+    return {k: _clip(str(v)) for k, v in stored.items() if k in UTM_KEYS and v}
+
+
+def request_attributes(request, now: datetime.datetime) -> dict[str, Any]:
+    """Request-context keys: country, device, referrer_host, UTM, path, query, hour, weekday."""
+    local = now.astimezone(ZoneInfo(settings.TIME_ZONE))
+    meta = request.META
+    attributes: dict[str, Any] = {
+        "device": device_from_user_agent(_clip(str(meta.get("HTTP_USER_AGENT", "")))),
+        "path": _clip(request.path),
+        "query": {_clip(k): _clip(v) for k, v in list(request.GET.items())[:MAX_QUERY_KEYS]},
+        "hour": local.hour,
+        "weekday": WEEKDAYS[local.weekday()],
+    }
+    country = country_from_headers(meta)
+    if country:
+        attributes["country"] = country
+    host = referrer_host(str(meta.get("HTTP_REFERER", "")))
+    if host:
+        attributes["referrer_host"] = host
+    attributes.update(campaign_from_request(request))
+    return attributes
+
+
+def _days_since(iso_date: str | None, today: datetime.date) -> int | None:
+    if not iso_date:
+        return None
+    try:
+        return (today - datetime.date.fromisoformat(iso_date[:10])).days
+    except ValueError:
+        return None
+
+
+def visitor_attributes(visitor, user, now: datetime.datetime) -> dict[str, Any]:
+    """Visitor, declared, member-profile, behaviour and purchase keys, from stored rollups."""
+    today = timezone.localdate(now)
+    profile = getattr(user, "profile", None) if user is not None else None
+    is_member = user is not None and user.is_authenticated
+    traits = dict(visitor.traits or {}) if visitor is not None else {}
+    if profile is not None and profile.pet_type and profile.pet_type != "none":
+        traits["pet"] = profile.pet_type
+    if is_member and user.first_name:
+        traits.setdefault("name", user.first_name)
+    attributes: dict[str, Any] = {
+        "is_member": is_member,
+        "is_new": visitor is None or visitor.pk is None or visitor.visit_count <= 1,
+        "visit_count": visitor.visit_count if visitor is not None else 0,
+        "traits": {k: v for k, v in traits.items() if k in ("name", "pet") and v},
+    }
+    if is_member:
+        attributes["email"] = user.email.lower()
+    if profile is not None:
+        attributes.update(_profile_attributes(profile, today))
+    if visitor is not None:
+        attributes.update(_behaviour_attributes(visitor, now, today))
+    return attributes
+
+
+def _profile_attributes(profile, today: datetime.date) -> dict[str, Any]:
+    from personalization.models import age_on
+
+    values: dict[str, Any] = {
+        "gender": profile.gender,
+        "occupation": profile.occupation,
+        "tier": profile.tier,
+    }
+    if profile.region:
+        values["region"] = profile.region
+    if profile.birth_date:
+        values["age"] = age_on(profile.birth_date, today)
+    return values
+
+
+def _behaviour_attributes(visitor, now: datetime.datetime, today: datetime.date) -> dict:
+    cart = visitor.cart or {}
+    items = cart.get("items") or {}
+    cart_values: dict[str, Any] = {
+        "count": sum(int(i.get("quantity", 1)) for i in items.values()),
+        "value": sum(float(i.get("price", 0)) * int(i.get("quantity", 1)) for i in items.values()),
+    }
+    updated = cart.get("updated_at")
+    if items and updated:
+        try:
+            changed = datetime.datetime.fromisoformat(updated)
+            cart_values["hours_since_update"] = round((now - changed).total_seconds() / 3600, 2)
+        except (TypeError, ValueError):
+            pass
+    categories = visitor.categories_bought or {}
+    purchases: dict[str, Any] = {
+        "count": visitor.purchase_count,
+        "total_spend": float(visitor.total_spend),
+        "categories": sorted(categories),
+        "category_days": {
+            name: days
+            for name, day in categories.items()
+            if (days := _days_since(day, today)) is not None
+        },
+    }
+    if visitor.last_purchase_at:
+        purchases["days_since_last"] = (today - timezone.localdate(visitor.last_purchase_at)).days
+    return {
+        "views": {
+            "total": visitor.page_view_count,
+            "section": dict(visitor.section_views or {}),
+            "tag": dict(visitor.tag_views or {}),
+        },
+        "cart": cart_values,
+        "purchases": purchases,
+    }
+
+
+def build_context(request, visitor, user=None, now: datetime.datetime | None = None) -> dict:
+    """The full attribute context for this request's visitor (see `personalization.attributes`)."""
+    now = now or timezone.now()
+    attributes = request_attributes(request, now) if request is not None else {}
+    attributes.update(visitor_attributes(visitor, user, now))
+    return attributes

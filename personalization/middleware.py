@@ -1,0 +1,119 @@
+"""Identify the visitor on every request without touching the database until asked.
+
+`request.visitor_uuid` comes from the signed visitor cookie (a tampered, expired or malformed
+cookie is ignored and replaced, never an error). `request.visitor` is a lazy `Visitor`: the
+stored one (the member's own when logged in) or an unsaved one with no history. The cookie is
+(re)issued on the response when needed; nothing is written to the database here.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core import signing
+from django.db.models import Q
+from django.utils.functional import SimpleLazyObject
+
+from personalization.context import CAMPAIGN_COOKIE, CAMPAIGN_SALT, UTM_KEYS
+
+VISITOR_SALT = "personalization.visitor"
+
+
+def read_visitor_cookie(request) -> uuid.UUID | None:
+    """The visitor id in the signed cookie, or None when missing or not trustworthy."""
+    try:
+        value = request.get_signed_cookie(
+            settings.VISITOR_COOKIE_NAME,
+            default=None,
+            salt=VISITOR_SALT,
+            max_age=settings.VISITOR_COOKIE_AGE,
+        )
+        return uuid.UUID(value) if value else None
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+
+
+def set_visitor_cookie(response, visitor_uuid: uuid.UUID) -> None:
+    """Issue the signed, HttpOnly, SameSite=Lax visitor cookie."""
+    response.set_signed_cookie(
+        settings.VISITOR_COOKIE_NAME,
+        str(visitor_uuid),
+        salt=VISITOR_SALT,
+        max_age=settings.VISITOR_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def rotate_visitor_cookie(request) -> uuid.UUID:
+    """Give this browser a new visitor id (on log-out, or when the cookie is not theirs)."""
+    fresh = uuid.uuid4()
+    request.visitor_uuid = fresh
+    request.visitor_cookie_uuid = fresh
+    return fresh
+
+
+def load_visitor(request):
+    """The visitor this request speaks for: the member's, else the cookie's, else a new one.
+
+    One query: a member's own visitor and the cookie's are fetched together."""
+    from personalization.models import Visitor
+
+    queryset = Visitor.objects.select_related("merged_into", "user__profile")
+    user = getattr(request, "user", None)
+    member_id = user.pk if user is not None and user.is_authenticated else None
+    lookup = (
+        Q(uuid=request.visitor_uuid) | Q(user_id=member_id)
+        if member_id
+        else Q(uuid=request.visitor_uuid)
+    )
+    rows = list(queryset.filter(lookup)[:2])
+    own = next((v for v in rows if member_id and v.user_id == member_id), None)
+    if own is not None:
+        return own
+    visitor = next((v for v in rows if v.uuid == request.visitor_uuid), None)
+    if visitor is None:
+        return Visitor(uuid=request.visitor_uuid)
+    if visitor.merged_into_id:
+        return visitor.merged_into
+    if visitor.user_id and visitor.user_id != member_id:
+        # The cookie belongs to a member who is not logged in here (session ended on a shared
+        # computer): this browser starts afresh under a new id, so nothing of theirs shows.
+        return Visitor(uuid=rotate_visitor_cookie(request))
+    return visitor
+
+
+class VisitorMiddleware:
+    """Attach `request.visitor_uuid` / `request.visitor` and keep the visitor cookie current."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        cookie_uuid = read_visitor_cookie(request)
+        request.visitor_uuid = cookie_uuid or uuid.uuid4()
+        request.visitor = SimpleLazyObject(lambda: load_visitor(request))
+        response = self.get_response(request)
+        wanted = getattr(request, "visitor_cookie_uuid", None) or request.visitor_uuid
+        if cookie_uuid != wanted:
+            set_visitor_cookie(response, wanted)
+        self._remember_campaign(request, response)
+        return response
+
+    @staticmethod
+    def _remember_campaign(request, response) -> None:
+        """Keep this visit's UTM values for its later pages (a browser-session cookie)."""
+        try:
+            campaign = {k: request.GET[k][:200] for k in UTM_KEYS if request.GET.get(k)}
+        except (AttributeError, KeyError):
+            return
+        if campaign:
+            response.set_cookie(
+                CAMPAIGN_COOKIE,
+                signing.dumps(campaign, salt=CAMPAIGN_SALT, compress=True),
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )

@@ -1,0 +1,257 @@
+"""Which segments the visitor of this request belongs to, at a cost that does not grow with the
+number of segments in SQL: all enabled segments are compiled once per process into Python
+closures and re-compiled only when the shared version token changes (any segment or saved group
+saved or deleted, in any process).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from personalization.conditions import ConditionError, compile_condition, validate_condition
+
+logger = logging.getLogger(__name__)
+
+VERSION_CACHE_KEY = "personalization:segment-set-version"
+
+
+@dataclass(frozen=True)
+class CompiledSegment:
+    """What the resolver needs of a segment: identity, priority and its compiled test."""
+
+    id: int
+    slug: str
+    name: str
+    priority: int
+    test: Callable[[dict], bool] = field(compare=False, repr=False)
+    condition: dict | None = field(default=None, compare=False, repr=False)
+
+
+ALL, ANY, NONE = 0, 1, 2
+_COMBINATORS = {"$and": ALL, "$or": ANY, "$nor": NONE}
+
+
+@dataclass(frozen=True)
+class SegmentSet:
+    """The compiled segments of one version, with their rules shared between segments.
+
+    Segments built from rule rows are `{"$and" | "$or" | "$nor": [clause, ...]}`; the same
+    clause ("region is tokyo", "device is mobile") recurs across many segments, so each distinct
+    clause is compiled once and evaluated at most once per request (`plans` refer to it by index).
+    """
+
+    version: str
+    segments: tuple[CompiledSegment, ...]
+    by_id: dict[int, CompiledSegment]
+    clauses: tuple[Callable[[dict], bool], ...] = ()
+    plans: tuple[tuple[int, int, tuple[int, ...]], ...] = ()
+
+    @classmethod
+    def build(
+        cls, version: str, segments: tuple[CompiledSegment, ...], groups: dict | None = None
+    ) -> SegmentSet:
+        """Share identical clauses between segments (see the class docstring)."""
+        index: dict[str, int] = {}
+        clauses: list[Callable[[dict], bool]] = []
+
+        def clause_id(clause: dict) -> int:
+            key = json.dumps(clause, sort_keys=True, default=str)
+            if key not in index:
+                index[key] = len(clauses)
+                clauses.append(compile_condition(clause, groups))
+            return index[key]
+
+        plans = []
+        for segment in segments:
+            combinator, parts = _split_top_level(segment.condition)
+            if combinator is None:
+                plans.append((segment.id, ALL, (clause_id(segment.condition or {}),)))
+            else:
+                plans.append((segment.id, combinator, tuple(clause_id(p) for p in parts)))
+        return cls(version, segments, {s.id: s for s in segments}, tuple(clauses), tuple(plans))
+
+
+def _split_top_level(condition: dict | None) -> tuple[int | None, list[dict]]:
+    """(combinator, clauses) for a `{"$and"|"$or"|"$nor": [dicts]}` condition, else (None, [])."""
+    if not isinstance(condition, dict) or len(condition) != 1:
+        return None, []
+    ((key, value),) = condition.items()
+    if key not in _COMBINATORS or not isinstance(value, list) or not value:
+        return None, []
+    if not all(isinstance(part, dict) for part in value):
+        return None, []
+    return _COMBINATORS[key], value
+
+
+_lock = threading.Lock()
+_current: SegmentSet | None = None
+
+
+def _version_ttl() -> int | None:
+    """How long a process trusts its cached version token before asking the database again.
+
+    A shared cache (Redis) is updated on every change, so it can be trusted for long; a
+    per-process cache cannot see other processes' changes, so it is re-read every few seconds.
+    """
+    backend = settings.CACHES["default"]["BACKEND"]
+    shared = "redis" in backend.lower() or "memcached" in backend.lower()
+    return 3600 if shared else settings.PERSONALIZATION_LOCAL_VERSION_TTL
+
+
+def segment_set_version() -> str:
+    """The current version token (cache first, then the database)."""
+    token = cache.get(VERSION_CACHE_KEY)
+    if token:
+        return token
+    from personalization.models import SegmentSetVersion
+
+    row = SegmentSetVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+    token = row or "initial"
+    cache.set(VERSION_CACHE_KEY, token, _version_ttl())
+    return token
+
+
+def bump_segment_set_version() -> str:
+    """Mark every process's compiled segments stale (called when segments or groups change)."""
+    from personalization.models import SegmentSetVersion
+
+    token = uuid.uuid4().hex
+    SegmentSetVersion.objects.update_or_create(pk=1, defaults={"token": token})
+    cache.set(VERSION_CACHE_KEY, token, _version_ttl())
+    return token
+
+
+def _compile_one(segment, groups: dict[str, list]) -> CompiledSegment | None:
+    try:
+        validate_condition(segment.condition)
+        test = compile_condition(segment.condition, groups)
+    except ConditionError as exc:
+        logger.error(
+            "Segment %s (%s) has a broken condition, skipped: %s", segment.pk, segment.slug, exc
+        )
+        return None
+    return CompiledSegment(
+        segment.pk, segment.slug, segment.name, segment.priority, test, segment.condition
+    )
+
+
+def _build(version: str) -> SegmentSet:
+    from personalization.models import SavedGroup, Segment
+
+    groups = dict(SavedGroup.objects.values_list("key", "values"))
+    rows = (
+        Segment.objects.filter(enabled=True)
+        .only("id", "slug", "name", "priority", "condition")
+        .order_by("-priority", "id")
+    )
+    compiled = tuple(c for c in (_compile_one(s, groups) for s in rows) if c is not None)
+    return SegmentSet.build(version, compiled, groups)
+
+
+def active_segments() -> SegmentSet:
+    """The compiled enabled segments, in priority order (highest first, then oldest)."""
+    global _current
+    version = segment_set_version()
+    current = _current
+    if current is not None and current.version == version:
+        return current
+    with _lock:
+        if _current is None or _current.version != version:
+            _current = _build(version)
+        return _current
+
+
+def matching_segments(attributes: dict[str, Any], segment_set: SegmentSet) -> tuple[int, ...]:
+    """Ids of the segments whose condition the attributes satisfy, in priority order.
+
+    Each shared clause is evaluated at most once (compiled clauses never raise)."""
+    clauses = segment_set.clauses
+    results: list[bool | None] = [None] * len(clauses)
+    matched = []
+    for segment_id, combinator, parts in segment_set.plans:
+        if combinator == ALL:
+            for part in parts:
+                value = results[part]
+                if value is None:
+                    value = results[part] = clauses[part](attributes)
+                if not value:
+                    break
+            else:
+                matched.append(segment_id)
+            continue
+        found = False  # $or / $nor: does any clause hold?
+        for part in parts:
+            value = results[part]
+            if value is None:
+                value = results[part] = clauses[part](attributes)
+            if value:
+                found = True
+                break
+        if found == (combinator == ANY):
+            matched.append(segment_id)
+    return tuple(matched)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The outcome for one request: matched segment ids (priority order) and the context."""
+
+    segment_ids: tuple[int, ...]
+    attributes: dict[str, Any]
+    segment_set: SegmentSet
+    preview: bool = False
+
+    @property
+    def segments(self) -> list[CompiledSegment]:
+        return [self.segment_set.by_id[i] for i in self.segment_ids if i in self.segment_set.by_id]
+
+    def matches(self, segment_id: int) -> bool:
+        return segment_id in self.segment_ids
+
+    def key_for(self, segment_ids: set[int] | frozenset[int]) -> tuple[int, ...]:
+        """The part of the resolution a page that uses `segment_ids` depends on (for caching)."""
+        return tuple(i for i in self.segment_ids if i in segment_ids)
+
+
+def resolve(request) -> Resolution:
+    """Resolve this request's segments once; later calls return the memoized result."""
+    cached = getattr(request, "_personalization_resolution", None)
+    if cached is not None:
+        return cached
+    from personalization.context import build_context
+
+    segment_set = active_segments()
+    visitor = getattr(request, "visitor", None)
+    user = getattr(request, "user", None)
+    user = user if _is_member(user) else None
+    if user is not None and visitor is not None and visitor.pk and visitor.user_id == user.pk:
+        user = visitor.user  # loaded with its profile in the visitor's own query
+    attributes = build_context(request, visitor, user)
+    forced = getattr(request, "personalization_preview_segments", None)
+    if forced is not None:
+        ids = tuple(s.id for s in segment_set.segments if s.id in set(forced))
+        resolution = Resolution(ids, attributes, segment_set, preview=True)
+    elif not _personalization_allowed(request):
+        resolution = Resolution((), attributes, segment_set)
+    else:
+        resolution = Resolution(matching_segments(attributes, segment_set), attributes, segment_set)
+    request._personalization_resolution = resolution
+    return resolution
+
+
+def _is_member(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def _personalization_allowed(request) -> bool:
+    """Visitors who withheld personalization consent see default content (hook for consent)."""
+    return getattr(request, "personalization_consent", True)

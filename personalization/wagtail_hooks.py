@@ -1,0 +1,187 @@
+"""Admin for personalization (segments, saved groups, attribute reference, explain) and the
+page-view hook."""
+
+from __future__ import annotations
+
+from django import forms
+from django.urls import path, reverse
+from django.utils.html import format_html
+from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    HelpPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+)
+from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
+from wagtail.admin.widgets.button import ListingButton
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from personalization import admin_views
+from personalization.forms import SegmentAdminForm, SegmentRuleAttributeSelect
+from personalization.models import SavedGroup, Segment
+from personalization.rules import OPERATOR_CHOICES
+from personalization.services import page_view_track
+
+
+def _size(segment: Segment) -> str:
+    if segment.size is None:
+        return "not counted yet"
+    counted = f"{segment.size_computed_at:%Y-%m-%d %H:%M}"
+    return f"{segment.size} ({segment.size_members} members) at {counted}"
+
+
+class SegmentViewSet(SnippetViewSet):
+    """Segments: name, persona, priority and the rule builder."""
+
+    model = Segment
+    icon = "group"
+    menu_label = "Segments"
+    url_prefix = "personalization/segments"
+    url_namespace = "personalization_segment"
+    list_display = ["name", "priority", "enabled", "match", "size_display"]
+    list_filter = ["enabled"]
+    search_fields = ["name", "description"]
+    edit_handler_panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel("name"),
+                FieldPanel("slug"),
+                FieldPanel("description"),
+                FieldRowPanel([FieldPanel("priority"), FieldPanel("enabled")]),
+            ],
+            heading="Segment",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("persona_text"), FieldPanel("persona_image")], heading="Persona"
+        ),
+        MultiFieldPanel(
+            [
+                HelpPanel(
+                    content=format_html(
+                        'Build the condition from rules. Each rule tests one <a href="{}" '
+                        'target="_blank">attribute</a>. Numbers compare as numbers; lists are '
+                        "comma-separated; ranges look like 20-29.",
+                        "/admin/personalization/attributes/",
+                    )
+                ),
+                FieldPanel("match"),
+                InlinePanel(
+                    "rules",
+                    label="Rule",
+                    panels=[
+                        FieldPanel("attribute", widget=SegmentRuleAttributeSelect()),
+                        FieldPanel("operator", widget=forms.Select(choices=OPERATOR_CHOICES)),
+                        FieldPanel("value"),
+                    ],
+                ),
+            ],
+            heading="Who is in this segment",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("advanced"), FieldPanel("condition")],
+            heading="Advanced: JSON condition",
+            classname="collapsed",
+        ),
+    ]
+    edit_handler = ObjectList(edit_handler_panels, base_form_class=SegmentAdminForm)
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("size/<int:pk>/", admin_views.recompute_segment_size, name="size"),
+        ]
+
+
+Segment.size_display = property(_size)
+Segment.size_display.fget.short_description = "Size"
+
+
+class LinesField(forms.Field):
+    """A list of strings edited as one value per line (emails lower-cased, duplicates dropped)."""
+
+    widget = forms.Textarea(attrs={"rows": 10})
+    max_values = 100_000
+
+    def prepare_value(self, value):
+        return "\n".join(map(str, value)) if isinstance(value, list) else value
+
+    def to_python(self, value) -> list[str]:
+        lines = [line.strip() for line in str(value or "").splitlines()]
+        values = list(dict.fromkeys(v.lower() if "@" in v else v for v in lines if v))
+        if len(values) > self.max_values:
+            raise forms.ValidationError(f"At most {self.max_values:,} values per group.")
+        return values
+
+
+class SavedGroupForm(WagtailAdminModelForm):
+    values = LinesField(
+        required=False,
+        help_text="One id per line, e.g. member emails; use with the 'is in group' JSON operator.",
+    )
+
+
+class SavedGroupViewSet(SnippetViewSet):
+    model = SavedGroup
+    icon = "list-ul"
+    menu_label = "Saved groups"
+    url_prefix = "personalization/saved-groups"
+    url_namespace = "personalization_saved_group"
+    list_display = ["name", "key", "updated_at"]
+    edit_handler = ObjectList(
+        [FieldPanel("name"), FieldPanel("key"), FieldPanel("description"), FieldPanel("values")],
+        base_form_class=SavedGroupForm,
+    )
+
+
+class AttributeReferenceViewSet(ViewSet):
+    name = "personalization_attributes"
+    url_prefix = "personalization/attributes"
+    icon = "help"
+    menu_label = "Attributes"
+
+    def get_urlpatterns(self):
+        return [path("", admin_views.attribute_reference, name="index")]
+
+
+class ExplainViewSet(ViewSet):
+    name = "personalization_explain"
+    url_prefix = "personalization/explain"
+    icon = "search"
+    menu_label = "Explain a visitor"
+
+    def get_urlpatterns(self):
+        return [path("", admin_views.explain_visitor, name="index")]
+
+
+class PersonalizationGroup(ViewSetGroup):
+    menu_label = "Personalization"
+    menu_icon = "group"
+    menu_order = 200
+    items = (SegmentViewSet, SavedGroupViewSet, AttributeReferenceViewSet, ExplainViewSet)
+
+
+@hooks.register("register_snippet_listing_buttons")
+def segment_size_button(snippet, user, next_url=None):
+    """A "Size" entry in each segment's actions menu."""
+    if isinstance(snippet, Segment):
+        yield ListingButton(
+            "Size and recount",
+            reverse("personalization_segment:size", args=[snippet.pk]),
+            icon_name="group",
+            priority=15,
+        )
+
+
+@hooks.register("register_admin_viewset")
+def register_personalization_admin():
+    return PersonalizationGroup()
+
+
+@hooks.register("before_serve_page", order=100)
+def track_page_view(page, request, serve_args, serve_kwargs):
+    """Every served page view goes to the events queue (after Wagtail's privacy check)."""
+    if request.method == "GET" and not getattr(request, "is_preview", False):
+        page_view_track(request=request, page=page)

@@ -1,0 +1,93 @@
+"""SQL per personalized request does not grow with the number of segments, and stays within
+two queries of the same page served without personalization."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cms.models import ContentPage, SectionPage
+from personalization.models import Segment
+from tests.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+PARAGRAPH = {"type": "paragraph", "value": "<p>Everyone reads this.</p>"}
+
+
+def make_segments(count: int) -> list[Segment]:
+    segments = [
+        Segment(
+            name=f"Budget segment {i}",
+            slug=f"budget-{i}",
+            priority=i,
+            condition={
+                "$and": [
+                    {"age": {"$gte": 20 + i % 30}},
+                    {"region": "tokyo"},
+                    {"views.section.dogs": {"$gte": i % 5}},
+                ]
+            },
+        )
+        for i in range(count)
+    ]
+    Segment.objects.bulk_create(segments)
+    Segment.objects.filter(slug="budget-0").first().save()  # bumps the version, as the admin does
+    return list(Segment.objects.filter(slug__startswith="budget-"))
+
+
+def publish(slug: str, body: list[dict]) -> str:
+    parent = SectionPage.objects.get(slug="cats")
+    page = ContentPage(title=slug, slug=slug, intro="", body=body)
+    parent.add_child(instance=page)
+    page.save_revision().publish()
+    return page.url
+
+
+def personalized_body(segments: list[Segment]) -> list[dict]:
+    variants = [
+        {"segment": str(s.pk), "content": [{"type": "paragraph", "value": f"<p>For {s.name}</p>"}]}
+        for s in segments
+    ]
+    default = [{"type": "paragraph", "value": "<p>Default</p>"}]
+    return [
+        PARAGRAPH,
+        {"type": "personalized", "value": {"variants": variants, "default": default}},
+    ]
+
+
+def queries_for(client, url: str) -> int:
+    client.get(url)  # warm: compiled segments, session
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.fixture(params=["anonymous", "member"])
+def browsing_client(request, client):
+    if request.param == "member":
+        client.force_login(MemberFactory())
+    return client
+
+
+def test_queries_do_not_grow_from_10_to_200_segments(browsing_client):
+    ten = queries_for(browsing_client, publish("budget-ten", personalized_body(make_segments(10))))
+    Segment.objects.bulk_create(
+        [
+            Segment(name=f"More {i}", slug=f"more-{i}", condition={"tier": "gold"})
+            for i in range(190)
+        ]
+    )
+    two_hundred = personalized_body(list(Segment.objects.all()))
+    Segment.objects.first().save()
+    assert Segment.objects.count() >= 200
+    assert queries_for(browsing_client, publish("budget-200", two_hundred)) == ten
+
+
+def test_personalized_page_costs_at_most_two_queries_more_than_plain(browsing_client):
+    segments = make_segments(200)
+    plain = queries_for(browsing_client, publish("plain-page", [PARAGRAPH]))
+    personalized = publish("personalized-page", personalized_body(segments))
+    with_personalization = queries_for(browsing_client, personalized)
+    assert with_personalization <= plain + 2
