@@ -52,6 +52,7 @@ test: install
 ## Run every benchmark in bench/ and rewrite docs/benchmarks.md with the figures.
 bench: install
 	$(PY) bench/segments.py --write docs/benchmarks.md
+	$(PY) bench/experiment_results.py --write docs/benchmarks.md
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -165,12 +165,107 @@ class OfferBlock(blocks.StructBlock):
             ]
         )
 
+    def chosen_content(self, value, request) -> tuple[object, dict]:
+        """(fallback stream, meta) once capped, else (None, meta) after counting an impression:
+        None means "show the offer itself". Shared by the site and the API."""
+        capped = self.capped(value, request)
+        if not capped:
+            self.record_impression(value, request)
+        return (value["fallback"] if capped else None), {
+            "offer": value["offer_key"],
+            "capped": capped,
+        }
+
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context)
         request = (parent_context or {}).get("request")
-        context["capped"] = self.capped(value, request)
-        if not context["capped"]:
-            self.record_impression(value, request)
+        fallback, meta = self.chosen_content(value, request)
+        context["capped"] = meta["capped"]
+        return context
+
+
+def experiment_choices() -> list[tuple[str, str]]:
+    """Experiments for the editor's dropdown (read when the form is drawn)."""
+    from experiments.models import Experiment
+
+    return [
+        (key, f"{name} ({key})")
+        for key, name in Experiment.objects.order_by("name").values_list("key", "name")
+    ]
+
+
+class ExperimentChoiceBlock(blocks.ChoiceBlock):
+    """An experiment picked by key; reading a stored value costs no query."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=experiment_choices, **kwargs)
+
+    def normalize_choice(self, value):
+        return None if value in (None, "") else str(value)
+
+
+class ExperimentVariantContentStream(blocks.StreamBlock):
+    heading = HeadingBlock()
+    paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, icon="pilcrow")
+    image = ImageBlock()
+    call_to_action = CallToActionBlock()
+    quote = QuoteBlock()
+    greeting = GreetingBlock()
+    offer = OfferBlock()
+
+
+class ExperimentVariantBlock(blocks.StructBlock):
+    variant = blocks.RegexBlock(
+        regex=r"^[-a-zA-Z0-9_]{1,40}$",
+        error_messages={"invalid": "Use the variant's name as set on the experiment."},
+        help_text="The variant's name on the experiment (the first variant is the control).",
+    )
+    content = ExperimentVariantContentStream()
+
+    class Meta:
+        icon = "doc-full"
+
+
+class ExperimentBlock(blocks.StructBlock):
+    """An A/B(/n) test of content: each variant of the experiment holds its own blocks.
+
+    Visitors see their assigned variant while the experiment runs, the first (control)
+    otherwise; the exposure is recorded when the variant is served (site or API)."""
+
+    experiment = ExperimentChoiceBlock()
+    variants = blocks.ListBlock(ExperimentVariantBlock(), min_num=2)
+
+    class Meta:
+        icon = "pick"
+        label = "A/B test"
+        template = "blocks/experiment_block.html"
+
+    def choose(self, value, request) -> tuple[object, dict]:
+        from experiments.services import variant_for
+
+        variants = list(value["variants"])
+        choice = variant_for(request, value["experiment"]) if request is not None else None
+        if choice is not None:
+            for variant in variants:
+                if variant["variant"] == choice.variant.name:
+                    return variant["content"], choice.meta
+        control = variants[0] if variants else None
+        meta = {
+            "experiment": value["experiment"],
+            "variant": control["variant"] if control else None,
+            "counted": False,
+        }
+        return (control["content"] if control else []), meta
+
+    def chosen_content(self, value, request) -> tuple[object, dict]:
+        """The assigned variant's content (shared with the API)."""
+        return self.choose(value, request)
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context)
+        context["chosen"], context["meta"] = self.choose(
+            value, (parent_context or {}).get("request")
+        )
         return context
 
 
@@ -185,6 +280,7 @@ class PersonalizedContentStream(blocks.StreamBlock):
     greeting = GreetingBlock()
     profile_form = ProfileFormBlock()
     offer = OfferBlock()
+    experiment = ExperimentBlock()
 
 
 class SegmentChoiceBlock(blocks.ChoiceBlock):
@@ -240,6 +336,11 @@ class PersonalizedBlock(blocks.StructBlock):
                 return variant["content"], int(variant["segment"])
         return value["default"], None
 
+    def chosen_content(self, value, request) -> tuple[object, dict]:
+        """The content this request's visitor sees and what decided it (shared with the API)."""
+        content, segment_id = self.choose(value, resolve(request) if request is not None else None)
+        return content, {"segment": segment_id}
+
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context)
         context["chosen"], context["chosen_segment"] = self.choose(
@@ -260,3 +361,4 @@ class BodyStreamBlock(blocks.StreamBlock):
     greeting = GreetingBlock()
     profile_form = ProfileFormBlock()
     offer = OfferBlock()
+    experiment = ExperimentBlock()

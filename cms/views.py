@@ -12,8 +12,11 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
 from cms.forms import LoginForm, ProfileForm, SignUpForm
+from personalization.models import EventType
 from personalization.services import (
     MemberAlreadyExists,
+    event_payload,
+    events_track,
     member_create,
     member_profile,
     member_profile_update,
@@ -37,6 +40,13 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             form.add_error("email", "An account with this email already exists. Log in?")
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            events_track(
+                [
+                    event_payload(
+                        visitor_uuid=request.visitor_uuid, user_id=user.pk, type=EventType.SIGN_UP
+                    )
+                ]
+            )
             messages.success(request, "Welcome to the club! Tell us a little about yourself.")
             return redirect("account_profile")
     status = 400 if request.method == "POST" else 200

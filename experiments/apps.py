@@ -7,3 +7,6 @@ class ExperimentsConfig(AppConfig):
     name = "experiments"
     verbose_name = "Experiments"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from experiments import receivers  # noqa: F401 - connects the receivers

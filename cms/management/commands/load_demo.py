@@ -24,6 +24,7 @@ class Command(BaseCommand):
         steps += [("segments", lambda home: demo.ensure_segments())]
         steps += [("personalized home", demo.ensure_personalized_home)]
         steps += [("personalized dogs section", demo.ensure_personalized_dogs_section)]
+        steps += [("home hero experiment", demo.ensure_demo_experiment)]
         steps += [(f"member {spec['email']}", spec) for spec in demo.DEMO_MEMBERS]
         steps += [("admin user", None)]
         home = None

@@ -1,0 +1,29 @@
+"""Jobs of the experiments app: they take plain data and call services."""
+
+from __future__ import annotations
+
+from experiments import services
+from experiments.models import Experiment, ExperimentStatus
+
+
+def record_exposure(payload: dict) -> bool:
+    """Store an exposure (the `events` queue); True when it was new."""
+    return services.exposure_record(**payload) is not None
+
+
+def snapshot_aggregates(experiment_id: int) -> float | None:
+    """Recompute one experiment's report aggregates (the `reports` queue); seconds taken."""
+    experiment = Experiment.objects.filter(pk=experiment_id).first()
+    if experiment is None:
+        return None
+    return services.aggregates_snapshot(experiment=experiment).seconds
+
+
+def snapshot_daily_aggregates() -> int:
+    """The periodic job: refresh the aggregates of every running or paused experiment."""
+    active = Experiment.objects.filter(
+        status__in=[ExperimentStatus.RUNNING, ExperimentStatus.PAUSED]
+    )
+    for experiment in active:
+        services.aggregates_snapshot(experiment=experiment)
+    return active.count()

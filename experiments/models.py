@@ -1,0 +1,338 @@
+"""Experiments: variants with weights, goals, sticky assignments, exposures and conversions.
+
+A visitor's variant is a pure function of (hash seed, visitor id, weights, coverage) until it is
+first served; from then on the stored Assignment wins, so changing weights never reshuffles who
+already saw what. Exposures and conversions are written by jobs, never on the request path, and
+their uniqueness is a database constraint.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+from wagtail.models import Orderable
+
+from personalization.models import EventType, Visitor
+
+
+class ExperimentStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+    COMPLETED = "completed", _("Completed")
+
+
+class TransitionError(ValueError):
+    """A status change the experiment's state machine does not allow."""
+
+
+class Experiment(ClusterableModel):
+    """An A/B(/n) test of block content or of a whole page, overall and per segment."""
+
+    key = models.SlugField(
+        max_length=64,
+        unique=True,
+        help_text="Names the experiment in blocks, the API and the hash; fixed once it runs.",
+    )
+    name = models.CharField(max_length=120)
+    hypothesis = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=12, choices=ExperimentStatus.choices, default=ExperimentStatus.DRAFT
+    )
+    target_segments = ParentalManyToManyField(
+        "personalization.Segment",
+        blank=True,
+        related_name="experiments",
+        help_text="Only visitors in one of these segments take part (empty: everyone).",
+    )
+    coverage = models.FloatField(
+        default=1.0, help_text="Share of eligible visitors who take part (0–1); others see control."
+    )
+    hash_seed = models.CharField(
+        max_length=64, blank=True, help_text="Defaults to the key. Change it to re-randomise."
+    )
+    page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="For a page-level experiment: the page whose variants serve other revisions.",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    winner = models.ForeignKey(
+        "experiments.Variant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def seed(self) -> str:
+        return self.hash_seed or self.key
+
+    def start(self) -> None:
+        """Draft or paused → running (first start stamps started_at)."""
+        if self.status not in (ExperimentStatus.DRAFT, ExperimentStatus.PAUSED):
+            raise TransitionError(f"A {self.get_status_display().lower()} experiment cannot start.")
+        problems = self.readiness_problems()
+        if problems:
+            raise TransitionError(" ".join(problems))
+        self.status = ExperimentStatus.RUNNING
+        self.started_at = self.started_at or timezone.now()
+        self.save(update_fields=["status", "started_at", "updated_at"])
+
+    def pause(self) -> None:
+        """Running → paused: everyone sees the control; assignments are kept."""
+        if self.status != ExperimentStatus.RUNNING:
+            raise TransitionError("Only a running experiment can be paused.")
+        self.status = ExperimentStatus.PAUSED
+        self.save(update_fields=["status", "updated_at"])
+
+    def complete(self, winner: Variant | None = None) -> None:
+        """Running or paused → completed, optionally naming the winning variant."""
+        if self.status not in (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED):
+            raise TransitionError("Only a running or paused experiment can be completed.")
+        if winner is not None and winner.experiment_id != self.pk:
+            raise TransitionError("The winner must be one of this experiment's variants.")
+        self.status = ExperimentStatus.COMPLETED
+        self.stopped_at = timezone.now()
+        self.winner = winner
+        self.save(update_fields=["status", "stopped_at", "winner", "updated_at"])
+
+    def readiness_problems(self) -> list[str]:
+        """What stops this experiment from running, in words an editor can act on."""
+        variants = list(self.variants.all())
+        problems = []
+        if len(variants) < 2:
+            problems.append("Add at least two variants (the first is the control).")
+        total = sum(v.weight for v in variants)
+        if variants and abs(total - 1) > 0.001:
+            problems.append(f"Variant weights must add up to 1 (they add up to {total:g}).")
+        goals = list(self.goals.all())
+        if not any(g.is_primary for g in goals):
+            problems.append("Choose one primary goal.")
+        problems += [p for g in goals for p in g.problems()]
+        return problems
+
+
+class Variant(Orderable):
+    """One arm of an experiment; the first (by order) is the control."""
+
+    experiment = ParentalKey(Experiment, on_delete=models.CASCADE, related_name="variants")
+    name = models.SlugField(max_length=40, help_text="e.g. control, b, big-photo.")
+    weight = models.FloatField(default=0.5, help_text="Share of traffic, 0–1; all add up to 1.")
+    revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Page-level experiments: the draft revision this variant's visitors see.",
+    )
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "name"], name="unique_variant_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GoalKind(models.TextChoices):
+    PAGE_VISIT = "page_visit", _("Visit a page (or any page under it)")
+    EVENT = "event", _("An event happens")
+    CUSTOM = "custom", _("A custom event name")
+
+
+class Goal(Orderable):
+    """What counts as a conversion: a page visit, an event type, or a custom event."""
+
+    experiment = ParentalKey(Experiment, on_delete=models.CASCADE, related_name="goals")
+    name = models.CharField(max_length=80)
+    is_primary = models.BooleanField(default=False)
+    kind = models.CharField(max_length=12, choices=GoalKind.choices, default=GoalKind.EVENT)
+    page = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    include_descendants = models.BooleanField(default=True)
+    page_was_set = models.BooleanField(default=False, editable=False)
+    event_type = models.CharField(max_length=32, choices=EventType.choices, blank=True)
+    min_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    custom_name = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def problems(self) -> list[str]:
+        """Why this goal cannot be measured, if it cannot."""
+        if self.kind == GoalKind.PAGE_VISIT and self.page_id is None:
+            if self.page_was_set:
+                return [f"Goal “{self.name}”: its page was deleted; choose another page."]
+            return [f"Goal “{self.name}”: choose the page to visit."]
+        if self.kind == GoalKind.EVENT and not self.event_type:
+            return [f"Goal “{self.name}”: choose the event type."]
+        if self.kind == GoalKind.CUSTOM and not self.custom_name.strip():
+            return [f"Goal “{self.name}”: give the custom event name."]
+        return []
+
+    def clean(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ValidationError(problems[0])
+
+    def save(self, *args, **kwargs):
+        if self.page_id:
+            self.page_was_set = True
+        super().save(*args, **kwargs)
+
+
+class Assignment(models.Model):
+    """A visitor's variant, stored when first served: sticky across weight changes."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "visitor"], name="unique_assignment")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} → {self.variant_id}"
+
+
+class Exposure(models.Model):
+    """The first time a visitor was actually served a variant, with their segments then."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="exposures")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="exposures")
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="+")
+    exposed_at = models.DateTimeField(default=timezone.now)
+    segment_ids = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "visitor"], name="unique_exposure")
+        ]
+        indexes = [models.Index(fields=["experiment", "variant", "exposed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} saw {self.variant_id}"
+
+
+class ExposureSegment(models.Model):
+    """One segment a visitor was in when exposed (for per-segment results)."""
+
+    exposure = models.ForeignKey(Exposure, on_delete=models.CASCADE, related_name="segments")
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="+")
+    segment_id = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exposure", "segment_id"], name="unique_exposure_segment"
+            )
+        ]
+        indexes = [models.Index(fields=["experiment", "segment_id", "variant"])]
+
+    def __str__(self) -> str:
+        return f"{self.exposure_id} in segment {self.segment_id}"
+
+
+class Conversion(models.Model):
+    """A goal reached after exposure: at most one per visitor per goal (a DB constraint)."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="conversions")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="conversions")
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="experiment_conversions"
+    )
+    converted_at = models.DateTimeField(default=timezone.now)
+    value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "visitor"], name="unique_conversion")
+        ]
+        indexes = [models.Index(fields=["experiment", "goal", "variant"])]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} reached {self.goal_id}"
+
+
+class DailyAggregate(models.Model):
+    """Per day, variant and goal: exposures and conversions on that day, kept by the `reports`
+    job so the report never scans exposures or events."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="daily")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    exposures = models.PositiveIntegerField(default=0)
+    conversions = models.PositiveIntegerField(default=0)
+    value_sum = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    value_sum_squares = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "variant", "goal", "day"], name="unique_daily_aggregate"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id}/{self.variant_id}/{self.goal_id}/{self.day}"
+
+
+class SegmentAggregate(models.Model):
+    """Totals per segment-at-exposure, variant and goal, kept by the same job."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="+")
+    segment_id = models.IntegerField()
+    exposures = models.PositiveIntegerField(default=0)
+    conversions = models.PositiveIntegerField(default=0)
+    value_sum = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    value_sum_squares = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "variant", "goal", "segment_id"],
+                name="unique_segment_aggregate",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id}/{self.variant_id}/{self.goal_id}/segment {self.segment_id}"
+
+
+class ExperimentSnapshot(models.Model):
+    """When the aggregates of an experiment were last computed."""
+
+    experiment = models.OneToOneField(Experiment, on_delete=models.CASCADE, related_name="snapshot")
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id} at {self.computed_at:%Y-%m-%d %H:%M}"

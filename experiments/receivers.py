@@ -1,0 +1,39 @@
+"""Receivers: goals into conversions, merges of visitors, and registry freshness."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from experiments.models import Experiment, Goal, Variant
+from experiments.registry import bump_registry
+from experiments.services import conversions_for_event, visitor_experiments_merge
+from personalization.signals import event_stored, visitors_merged
+
+
+@receiver(event_stored)
+def match_goals(sender, event, visitor, **kwargs) -> None:
+    """A stored event may reach the goal of an experiment the visitor was exposed to."""
+    conversions_for_event(event=event, visitor=visitor)
+
+
+@receiver(visitors_merged)
+def merge_experiments(sender, source, target, **kwargs) -> None:
+    visitor_experiments_merge(source=source, target=target)
+
+
+@receiver([post_save, post_delete], sender=Experiment)
+@receiver([post_save, post_delete], sender=Variant)
+@receiver([post_save, post_delete], sender=Goal)
+def experiments_changed(sender, **kwargs) -> None:
+    if kwargs.get("raw"):
+        return
+    bump_registry()
+    transaction.on_commit(bump_registry)
+
+
+@receiver(m2m_changed, sender=Experiment.target_segments.through)
+def targeting_changed(sender, **kwargs) -> None:
+    bump_registry()
+    transaction.on_commit(bump_registry)

@@ -1,0 +1,143 @@
+"""The running experiments as plain data, loaded once per process and reloaded when any
+experiment changes (a cache token, like the segment set), so serving a variant costs no query."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Count, Max
+
+TOKEN_CACHE_KEY = "experiments:registry-token"
+TOKEN_TTL = 5  # seconds a token is trusted before the database is asked again
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    id: int
+    name: str
+    weight: float
+    revision_id: int | None
+
+
+@dataclass(frozen=True)
+class GoalSpec:
+    id: int
+    kind: str
+    page_path: str | None
+    include_descendants: bool
+    event_type: str
+    min_amount: float | None
+    custom_name: str
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """What serving needs of a running experiment."""
+
+    id: int
+    key: str
+    seed: str
+    coverage: float
+    variants: tuple[VariantSpec, ...]
+    target_segment_ids: frozenset[int]
+    page_id: int | None
+    goals: tuple[GoalSpec, ...] = ()
+
+    @property
+    def control(self) -> VariantSpec:
+        return self.variants[0]
+
+    @property
+    def weights(self) -> list[float]:
+        return [v.weight for v in self.variants]
+
+    def variant_by_id(self, variant_id: int) -> VariantSpec | None:
+        return next((v for v in self.variants if v.id == variant_id), None)
+
+
+@dataclass(frozen=True)
+class Registry:
+    token: str
+    by_key: dict[str, ExperimentSpec]
+    by_page: dict[int, ExperimentSpec]
+
+
+_lock = threading.Lock()
+_current: Registry | None = None
+
+
+def _token() -> str:
+    token = cache.get(TOKEN_CACHE_KEY)
+    if token:
+        return token
+    from experiments.models import Experiment
+
+    stats = Experiment.objects.aggregate(changed=Max("updated_at"), count=Count("id"))
+    token = f"{stats['count']}:{stats['changed'].isoformat() if stats['changed'] else '-'}"
+    cache.set(TOKEN_CACHE_KEY, token, TOKEN_TTL)
+    return token
+
+
+def bump_registry() -> None:
+    """Every process reloads the running experiments on its next request (a new token in the
+    shared cache; with a per-process cache, others notice within TOKEN_TTL seconds)."""
+    global _current
+    cache.set(TOKEN_CACHE_KEY, uuid.uuid4().hex, TOKEN_TTL)
+    _current = None
+
+
+def _load(token: str) -> Registry:
+    from experiments.models import Experiment, ExperimentStatus
+
+    running = Experiment.objects.filter(status=ExperimentStatus.RUNNING).prefetch_related(
+        "variants", "target_segments", "goals__page"
+    )
+    specs = []
+    for experiment in running:
+        variants = tuple(
+            VariantSpec(v.pk, v.name, v.weight, v.revision_id)
+            for v in sorted(experiment.variants.all(), key=lambda v: (v.sort_order or 0, v.pk))
+        )
+        if len(variants) < 2:
+            continue
+        goals = tuple(
+            GoalSpec(
+                g.pk,
+                g.kind,
+                g.page.path if g.page else None,
+                g.include_descendants,
+                g.event_type,
+                float(g.min_amount) if g.min_amount is not None else None,
+                g.custom_name.strip(),
+            )
+            for g in experiment.goals.all()
+        )
+        specs.append(
+            ExperimentSpec(
+                experiment.pk,
+                experiment.key,
+                experiment.seed,
+                experiment.coverage,
+                variants,
+                frozenset(s.pk for s in experiment.target_segments.all()),
+                experiment.page_id,
+                goals,
+            )
+        )
+    return Registry(token, {s.key: s for s in specs}, {s.page_id: s for s in specs if s.page_id})
+
+
+def running_experiments() -> Registry:
+    """The running experiments, reloaded when the token changes."""
+    global _current
+    token = _token()
+    current = _current
+    if current is not None and current.token == token:
+        return current
+    with _lock:
+        if _current is None or _current.token != token:
+            _current = _load(token)
+        return _current

@@ -1,0 +1,126 @@
+"""Experiments in the Wagtail admin, and page-level experiments on the site."""
+
+from __future__ import annotations
+
+from django.urls import path, reverse
+from wagtail import hooks
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+    PageChooserPanel,
+)
+from wagtail.admin.widgets.button import ListingButton
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from experiments import admin_views
+from experiments.forms import ExperimentAdminForm
+from experiments.models import Experiment
+from experiments.services import page_variant
+
+
+class ExperimentViewSet(SnippetViewSet):
+    """Experiments: variants, goals, targeting, and the report."""
+
+    model = Experiment
+    icon = "pick"
+    menu_label = "Experiments"
+    menu_order = 210
+    add_to_admin_menu = True
+    url_prefix = "experiments"
+    url_namespace = "experiments_experiment"
+    list_display = ["name", "key", "status", "started_at", "stopped_at"]
+    list_filter = ["status"]
+    search_fields = ["name", "key"]
+    edit_handler = ObjectList(
+        [
+            MultiFieldPanel(
+                [
+                    FieldPanel("name"),
+                    FieldPanel("key"),
+                    FieldPanel("hypothesis"),
+                    FieldPanel("status", read_only=True),
+                ],
+                heading="Experiment",
+            ),
+            MultiFieldPanel(
+                [
+                    InlinePanel(
+                        "variants",
+                        label="Variant",
+                        panels=[
+                            FieldRowPanel([FieldPanel("name"), FieldPanel("weight")]),
+                            FieldPanel("revision"),
+                        ],
+                    )
+                ],
+                heading="Variants (the first is the control; weights add up to 1)",
+            ),
+            MultiFieldPanel(
+                [
+                    InlinePanel(
+                        "goals",
+                        label="Goal",
+                        panels=[
+                            FieldRowPanel([FieldPanel("name"), FieldPanel("is_primary")]),
+                            FieldPanel("kind"),
+                            FieldRowPanel(
+                                [PageChooserPanel("page"), FieldPanel("include_descendants")]
+                            ),
+                            FieldRowPanel([FieldPanel("event_type"), FieldPanel("min_amount")]),
+                            FieldPanel("custom_name"),
+                        ],
+                    )
+                ],
+                heading="Goals",
+            ),
+            MultiFieldPanel(
+                [
+                    FieldPanel("target_segments"),
+                    FieldPanel("coverage"),
+                    PageChooserPanel("page"),
+                    FieldPanel("hash_seed"),
+                ],
+                heading="Who takes part",
+            ),
+        ],
+        base_form_class=ExperimentAdminForm,
+    )
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("report/<int:pk>/", admin_views.report, name="report"),
+            path("report/<int:pk>/csv/", admin_views.report_csv, name="csv"),
+            path("report/<int:pk>/refresh/", admin_views.refresh, name="refresh"),
+            path("report/<int:pk>/winner/", admin_views.declare_winner, name="winner"),
+            path("report/<int:pk>/<slug:action>/", admin_views.transition, name="transition"),
+        ]
+
+
+@hooks.register("register_admin_viewset")
+def register_experiments_admin():
+    return ExperimentViewSet()
+
+
+@hooks.register("register_snippet_listing_buttons")
+def experiment_report_button(snippet, user, next_url=None):
+    if isinstance(snippet, Experiment):
+        yield ListingButton(
+            "Report",
+            reverse("experiments_experiment:report", args=[snippet.pk]),
+            icon_name="view",
+            priority=5,
+        )
+
+
+@hooks.register("before_serve_page", order=110)
+def serve_page_level_variant(page, request, serve_args, serve_kwargs):
+    """A page-level experiment serves the variant's revision to that variant's visitors."""
+    if getattr(request, "is_preview", False):
+        return None
+    variant_page, choice = page_variant(request, page)
+    if variant_page is page:
+        return None
+    return variant_page.serve(request, *serve_args, **serve_kwargs)
