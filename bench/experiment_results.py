@@ -123,6 +123,7 @@ def fill(experiment, size: int) -> int:
             "(exposure_id, experiment_id, variant_id, visitor_id, segment_id) "
             f"SELECT id, experiment_id, variant_id, visitor_id, 1 + (visitor_id %% 7) "
             f"FROM {Exposure._meta.db_table} WHERE visitor_id %% 2 = 1",
+            [],
         )
         cursor.execute(
             f"INSERT INTO {Conversion._meta.db_table} "
