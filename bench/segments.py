@@ -148,6 +148,7 @@ def main() -> None:
         f"| {count:,} | {clauses:,} | {shared:,.1f} µs | {whole:,.1f} µs |"
         for count, shared, whole, clauses in rows
     ]
+    print(f"$ .venv/bin/python bench/segments.py --rounds {args.rounds}")
     for line in lines:
         print(line)
     if args.write:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import logging
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
+logger = logging.getLogger(__name__)
 CAMPAIGN_COOKIE = "pv_campaign"
 CAMPAIGN_SALT = "personalization.campaign"
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")
@@ -61,13 +63,44 @@ def referrer_host(referrer: str) -> str | None:
 
 
 def country_from_headers(meta: dict[str, Any]) -> str | None:
-    """The visitor's country from the configured trusted header (e.g. CF-IPCountry)."""
+    """The visitor's country from the configured trusted header (e.g. CF-IPCountry), else from
+    the GeoIP2 country database when one is configured."""
     header = getattr(settings, "PERSONALIZATION_COUNTRY_HEADER", "")
-    if not header:
+    if header:
+        raw = meta.get("HTTP_" + header.upper().replace("-", "_"), "")
+        value = str(raw).strip().upper()
+        if _COUNTRY.match(value):
+            return value
+    return country_from_geoip(str(meta.get("REMOTE_ADDR", "")))
+
+
+@functools.lru_cache(maxsize=1)
+def _geoip_reader():
+    path = getattr(settings, "GEOIP_COUNTRY_DATABASE", "")
+    if not path:
         return None
-    raw = meta.get("HTTP_" + header.upper().replace("-", "_"), "")
-    value = str(raw).strip().upper()
-    return value if _COUNTRY.match(value) else None
+    try:
+        import geoip2.database  # optional: pip install geoip2 and set GEOIP_COUNTRY_DATABASE
+    except ImportError:
+        logger.warning("GEOIP_COUNTRY_DATABASE is set but the geoip2 package is not installed")
+        return None
+    try:
+        return geoip2.database.Reader(path)
+    except (OSError, ValueError) as exc:
+        logger.warning("Cannot open the GeoIP2 database %s: %s", path, exc)
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def country_from_geoip(address: str) -> str | None:
+    """ISO country of an IP address from the configured GeoIP2 database, if any."""
+    reader = _geoip_reader()
+    if reader is None or not address:
+        return None
+    try:
+        return reader.country(address).country.iso_code
+    except Exception:  # unknown or malformed address: no country, never an error page
+        return None
 
 
 def campaign_from_request(request) -> dict[str, str]:
