@@ -1,0 +1,153 @@
+"""Pages as API documents, and which pages a request may see (Wagtail's view restrictions, decided
+exactly as the site decides them)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.http import HttpRequest
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.fields import DateTimeField
+from wagtail.models import Page, PageViewRestriction, Site
+
+from cms.api.resolve import BodyResolution, image_json, page_link_json, stream_json
+from cms.models import ContentPage, HomePage, SectionPage
+from personalization.resolver import resolve
+
+DATETIME = DateTimeField()
+
+
+def page_path(page: Page, request: HttpRequest) -> str:
+    """The page's URL path on the site (what the site's request.path is for it)."""
+    return urlsplit(page.get_url(request=request) or "/").path or "/"
+
+
+def iso(moment) -> str | None:
+    """A timestamp as the API writes them (ISO 8601 in the site's time zone)."""
+    return DATETIME.to_representation(moment) if moment else None
+
+
+def page_section(page: Page) -> str | None:
+    """The slug of the top-level section the page is in (None for the home page)."""
+    parts = [p for p in page.url_path.split("/") if p]
+    return parts[1] if len(parts) >= 2 else None
+
+
+def site_pages(request: HttpRequest):
+    """Live pages of the request's site."""
+    site = Site.find_for_request(request)
+    if site is None:
+        return Page.objects.none()
+    return Page.objects.live().filter(path__startswith=site.root_page.path)
+
+
+def section_page(request: HttpRequest, slug: str) -> Page | None:
+    """The top-level section of the request's site with this slug."""
+    site = Site.find_for_request(request)
+    if site is None:
+        return None
+    return site.root_page.get_children().filter(slug=slug).first()
+
+
+def refused_restrictions(request: HttpRequest) -> list[PageViewRestriction]:
+    """The view restrictions this request does not pass (login, groups, password)."""
+    restrictions = PageViewRestriction.objects.select_related("page").prefetch_related("groups")
+    return [r for r in restrictions if not r.accept_request(request)]
+
+
+def visible_pages(request: HttpRequest):
+    """Live pages of the site, without those under a restriction the request does not pass."""
+    pages = site_pages(request)
+    for restriction in refused_restrictions(request):
+        pages = pages.exclude(path__startswith=restriction.page.path)
+    return pages
+
+
+def check_view_restrictions(page: Page, request: HttpRequest) -> bool:
+    """401 for an anonymous caller, 403 for a member, when the site would not show the page;
+    else whether the page is restricted at all (then it must never be shared by a cache)."""
+    restrictions = list(page.get_view_restrictions())
+    for restriction in restrictions:
+        if restriction.accept_request(request):
+            continue
+        if not request.user.is_authenticated:
+            raise NotAuthenticated("Log in to read this page.")
+        raise PermissionDenied("This page is not available to you.")
+    return bool(restrictions)
+
+
+def card_image(page: Page):
+    """The picture a page is listed with."""
+    return getattr(page, "card_image", None) or getattr(page, "hero_image", None)
+
+
+def page_summary(page: Page, request: HttpRequest) -> dict:
+    """A page's listing fields (no body)."""
+    page = page.specific
+    return {
+        "id": page.pk,
+        "type": page._meta.label,
+        "title": page.title,
+        "slug": page.slug,
+        "url": page.get_url(request=request),
+        "section": page_section(page),
+        "intro": getattr(page, "intro", "") or "",
+        "image": image_json(card_image(page), request, alt=""),
+        "first_published_at": iso(page.first_published_at),
+        "last_published_at": iso(page.last_published_at),
+        "detail_url": f"/api/v1/pages/{page.pk}/",
+    }
+
+
+def hero_json(page: Page, request: HttpRequest) -> dict | None:
+    """The home page's hero (None for other page types)."""
+    if not isinstance(page, HomePage):
+        return None
+    return {
+        "title": page.hero_title or page.title,
+        "text": page.hero_text,
+        "cta_label": page.hero_cta_label,
+        "cta_page": page_link_json(page.hero_cta_page, request),
+    }
+
+
+def page_children(page: Page, request: HttpRequest) -> list[dict]:
+    """What a section lists: its live, public child pages (as the site's section page does)."""
+    if not isinstance(page, SectionPage):
+        return []
+    children = page.get_children().live().public().specific().order_by("path")
+    return [page_summary(child, request) for child in children]
+
+
+def page_meta(state: BodyResolution, *, preview: bool) -> dict:
+    """What decided the body: the page's segments the visitor matched, tests, block choices."""
+    matched = resolve(state.request).segments if state.segment_ids else []
+    segments = [
+        {"id": s.id, "slug": s.slug, "name": s.name} for s in matched if s.id in state.segment_ids
+    ]
+    return {
+        "personalized": state.personalized,
+        "preview": preview,
+        "segments": segments,
+        "experiments": state.experiments,
+        "blocks": state.blocks,
+    }
+
+
+def page_document(page: Page, state: BodyResolution, *, preview: bool = False) -> dict:
+    """A page with its body resolved for the visitor of `state.request`."""
+    page = page.specific
+    request = state.request
+    parent = page.get_parent()
+    document = {
+        **page_summary(page, request),
+        "parent": parent.pk if parent is not None and parent.depth > 1 else None,
+        "seo_title": page.seo_title,
+        "search_description": page.search_description,
+        "hero": hero_json(page, request),
+        "tags": list(page.tags.names()) if isinstance(page, ContentPage) else [],
+        "children": page_children(page, request),
+        "body": stream_json(getattr(page, "body", None), state),
+    }
+    document["meta"] = page_meta(state, preview=preview)
+    return document

@@ -1,0 +1,230 @@
+"""Shapes of the page, preview and experiment endpoints. Query parameters are validated by
+serializers too, so a bad one is a 400 naming it."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from wagtail.models import get_page_models
+
+from cms.api.pages import page_summary
+from personalization.api.serializers import MAX_PAGE_ID, StorableCharField, StrictIntegerField
+
+MAX_PATH_LENGTH = 2048
+MAX_PREVIEW_SEGMENTS = 20
+
+
+def page_type_choices() -> list[str]:
+    """ "app.Model" of every page type the site serves."""
+    return sorted(m._meta.label for m in get_page_models() if m._meta.app_label != "wagtailcore")
+
+
+# QUERY PARAMETERS
+# ------------------------------------------------------------------------------
+
+
+class PageListQuerySerializer(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=[], required=False, help_text="A page type, e.g. cms.ContentPage."
+    )
+    parent = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE_ID, required=False, help_text="Only children of this page."
+    )
+    section = serializers.SlugField(
+        max_length=255, required=False, help_text="Only pages in this top-level section (slug)."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = page_type_choices()
+
+
+class PageFindQuerySerializer(serializers.Serializer):
+    path = StorableCharField(
+        max_length=MAX_PATH_LENGTH, help_text="The page's path on the site, e.g. /dogs/."
+    )
+
+    def validate_path(self, value: str) -> str:
+        if not value.startswith("/"):
+            raise serializers.ValidationError("Start the path with /.")
+        return value
+
+
+class PreviewQuerySerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=1024, help_text="From POST /api/v1/preview-tokens/.")
+
+
+class ResultsQuerySerializer(serializers.Serializer):
+    goal = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PAGE_ID,
+        required=False,
+        help_text="One goal's results instead of the full report.",
+    )
+
+
+# PAGES
+# ------------------------------------------------------------------------------
+
+
+class RenditionSerializer(serializers.Serializer):
+    filter = serializers.CharField()
+    url = serializers.URLField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class ImageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    alt = serializers.CharField(allow_blank=True, help_text="Empty for decorative images.")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    renditions = RenditionSerializer(many=True)
+
+
+class PageLinkSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    url = serializers.CharField(allow_null=True)
+
+
+class PageSummarySerializer(serializers.Serializer):
+    """A page in a listing: no body (pages are fetched one by one, resolved for the visitor)."""
+
+    id = serializers.IntegerField()
+    type = serializers.CharField(help_text="app.Model, e.g. cms.ContentPage")
+    title = serializers.CharField()
+    slug = serializers.CharField()
+    url = serializers.CharField(allow_null=True, help_text="The page's URL on the site.")
+    section = serializers.CharField(allow_null=True)
+    intro = serializers.CharField(allow_blank=True)
+    image = ImageSerializer(allow_null=True)
+    first_published_at = serializers.DateTimeField(allow_null=True)
+    last_published_at = serializers.DateTimeField(allow_null=True)
+    detail_url = serializers.CharField()
+
+    def to_representation(self, instance) -> dict:
+        return page_summary(instance, self.context["request"]._request)
+
+
+class BlockSerializer(serializers.Serializer):
+    """One body block. Blocks that choose per visitor carry `chosen` and only what was chosen."""
+
+    type = serializers.CharField()
+    id = serializers.CharField(allow_null=True)
+    value = serializers.JSONField()
+    chosen = serializers.DictField(
+        required=False,
+        help_text='What decided the content: {"segment": id|null}, {"offer", "capped"}, or '
+        '{"experiment", "variant", "counted"}.',
+    )
+
+
+class HeroSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    text = serializers.CharField(allow_blank=True)
+    cta_label = serializers.CharField(allow_blank=True)
+    cta_page = PageLinkSerializer(allow_null=True)
+
+
+class MetaSegmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class PageMetaSerializer(serializers.Serializer):
+    personalized = serializers.BooleanField(help_text="False: the same for everyone (public).")
+    preview = serializers.BooleanField()
+    segments = MetaSegmentSerializer(
+        many=True, help_text="The visitor's segments among those this page's blocks use."
+    )
+    experiments = serializers.ListField(child=serializers.DictField())
+    blocks = serializers.ListField(
+        child=serializers.DictField(), help_text="Each visitor-dependent block and its choice."
+    )
+
+
+class PageDetailSerializer(PageSummarySerializer):
+    """A page with its body resolved for the visitor who asks."""
+
+    parent = serializers.IntegerField(allow_null=True)
+    seo_title = serializers.CharField(allow_blank=True)
+    search_description = serializers.CharField(allow_blank=True)
+    hero = HeroSerializer(allow_null=True, help_text="Home page only.")
+    tags = serializers.ListField(child=serializers.CharField())
+    children = PageSummarySerializer(many=True, help_text="Section pages: their public pages.")
+    body = BlockSerializer(many=True)
+    meta = PageMetaSerializer()
+
+
+# PREVIEW
+# ------------------------------------------------------------------------------
+
+
+class PreviewTokenRequestSerializer(serializers.Serializer):
+    page = StrictIntegerField(min_value=1, max_value=MAX_PAGE_ID)
+    segments = serializers.ListField(
+        child=StrictIntegerField(min_value=1, max_value=MAX_PAGE_ID),
+        max_length=MAX_PREVIEW_SEGMENTS,
+        required=False,
+        default=list,
+        help_text="Preview as a visitor in these segments (none: the default content).",
+    )
+
+
+class PreviewTokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    url = serializers.URLField(help_text="GET it to see the latest draft as the segments see it.")
+
+
+# EXPERIMENTS (STAFF)
+# ------------------------------------------------------------------------------
+
+
+class VariantSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    weight = serializers.FloatField()
+
+
+class GoalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    is_primary = serializers.BooleanField()
+
+
+class ExperimentSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    hypothesis = serializers.CharField(allow_blank=True)
+    coverage = serializers.FloatField()
+    page = serializers.IntegerField(source="page_id", allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    winner = serializers.CharField(source="winner.name", allow_null=True, default=None)
+    variants = VariantSerializer(many=True, source="variants.all")
+    goals = GoalSerializer(many=True, source="goals.all")
+    target_segments = serializers.SerializerMethodField(
+        help_text="Ids of the segments taking part (empty: everyone)."
+    )
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_target_segments(self, experiment) -> list[int]:
+        return [segment.pk for segment in experiment.target_segments.all()]
+
+
+# MEMBERS' API TOKENS
+# ------------------------------------------------------------------------------
+
+
+class AuthTokenRequestSerializer(serializers.Serializer):
+    username = StorableCharField(max_length=150, help_text="The member's email address.")
+    password = StorableCharField(max_length=128, style={"input_type": "password"})
+
+
+class AuthTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text='Send it as "Authorization: Token <token>".')

@@ -1,0 +1,267 @@
+"""Page endpoints (resolved for the visitor), editor preview, staff experiment reports and
+members' API tokens."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from wagtail.models import Page
+
+from cms.api.pages import (
+    check_view_restrictions,
+    page_document,
+    page_path,
+    section_page,
+    site_pages,
+    visible_pages,
+)
+from cms.api.preview import PreviewGrant, preview_page, preview_token_issue, preview_token_read
+from cms.api.resolve import BodyResolution
+from cms.api.serializers import (
+    AuthTokenRequestSerializer,
+    AuthTokenSerializer,
+    ExperimentSerializer,
+    PageDetailSerializer,
+    PageFindQuerySerializer,
+    PageListQuerySerializer,
+    PageSummarySerializer,
+    PreviewQuerySerializer,
+    PreviewTokenRequestSerializer,
+    PreviewTokenSerializer,
+    ResultsQuerySerializer,
+)
+from experiments.models import Experiment
+from experiments.selectors import experiment_report, experiment_results
+from experiments.services import page_variant
+from personalization.api.base import APIDefaultsMixin
+from personalization.api.caching import mark_private, public_response
+from personalization.api.mixins import CONTEXT_PARAMETERS, VisitorContextMixin
+from personalization.api.pagination import ListingPagination
+from personalization.api.serializers import MAX_PAGE_ID
+from personalization.api.throttles import LoginRateThrottle
+from personalization.models import Segment
+
+PAGE_RESPONSES = {
+    200: PageDetailSerializer,
+    304: OpenApiResponse(description="Not modified (public pages, If-None-Match)."),
+    401: OpenApiResponse(description="Log in to read this page (members-only)."),
+    403: OpenApiResponse(description="This member may not read this page."),
+    404: OpenApiResponse(description="No such live page."),
+}
+
+
+def query(serializer_class, request) -> dict:
+    """Validated query parameters (400 naming the bad one; an empty value is a bad one)."""
+    serializer = serializer_class(data=request.query_params.dict())
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# PAGES
+# ------------------------------------------------------------------------------
+
+
+class PageResponseMixin(VisitorContextMixin):
+    """Answers with a page resolved for the visitor: private when anything in it depends on the
+    visitor, else public with an ETag."""
+
+    def page_response(self, page: Page) -> Response:
+        django_request = self.request._request
+        restricted = check_view_restrictions(page, django_request)
+        visitor_request = self.visitor_request(path=page_path(page, django_request))
+        served, choice = page_variant(visitor_request, page.specific)
+        state = BodyResolution(visitor_request)
+        if choice is not None:
+            state.personalized = True
+            state.experiments.append(choice.meta)
+        document = page_document(served, state)
+        if state.personalized or restricted:
+            return mark_private(Response(document))
+        return public_response(django_request, document, max_age=settings.API_PUBLIC_MAX_AGE)
+
+
+@extend_schema(parameters=[PageListQuerySerializer], summary="List pages")
+class PageListView(APIDefaultsMixin, generics.ListAPIView):
+    """Live pages the caller may see (members-only pages only for members), without bodies."""
+
+    serializer_class = PageSummarySerializer
+    pagination_class = ListingPagination
+
+    def get_queryset(self):
+        params = query(PageListQuerySerializer, self.request)
+        pages = visible_pages(self.request._request)
+        if "type" in params:
+            app_label, model = params["type"].split(".")
+            pages = pages.filter(
+                content_type__app_label=app_label, content_type__model=model.lower()
+            )
+        if "parent" in params:
+            parent = Page.objects.filter(pk=params["parent"]).first()
+            pages = pages.child_of(parent) if parent is not None else pages.none()
+        if "section" in params:
+            section = section_page(self.request._request, params["section"])
+            pages = pages.descendant_of(section, inclusive=True) if section else pages.none()
+        return pages.order_by("path")
+
+
+class PageDetailView(APIDefaultsMixin, PageResponseMixin, APIView):
+    """One page by id, resolved for the visitor."""
+
+    @extend_schema(parameters=CONTEXT_PARAMETERS, responses=PAGE_RESPONSES, summary="Get a page")
+    def get(self, request, pk: int):
+        if pk > MAX_PAGE_ID:
+            raise NotFound()
+        page = get_object_or_404(site_pages(request._request), pk=pk)
+        return self.page_response(page)
+
+
+class PageFindView(APIDefaultsMixin, PageResponseMixin, APIView):
+    """One page by its path on the site, resolved for the visitor."""
+
+    @extend_schema(
+        parameters=[PageFindQuerySerializer, *CONTEXT_PARAMETERS],
+        responses=PAGE_RESPONSES,
+        summary="Find a page by path",
+    )
+    def get(self, request):
+        path = query(PageFindQuerySerializer, request)["path"]
+        page = Page.find_for_request(request._request, path)
+        if page is None:
+            raise NotFound("No live page at this path.")
+        return self.page_response(page)
+
+
+class PagePreviewView(APIDefaultsMixin, VisitorContextMixin, APIView):
+    """The latest draft of a page as chosen segments see it, for the holder of a preview token."""
+
+    @extend_schema(
+        parameters=[PreviewQuerySerializer],
+        responses={200: PageDetailSerializer, 401: OpenApiResponse(description="Bad token.")},
+        summary="Preview a draft (headless preview)",
+    )
+    def get(self, request):
+        grant = preview_token_read(query(PreviewQuerySerializer, request)["token"])
+        page = preview_page(grant)
+        draft = page.specific.get_latest_revision_as_object()
+        visitor_request = self.visitor_request(path=page_path(page, request._request))
+        visitor_request.is_preview = True
+        visitor_request.personalization_preview_segments = list(grant.segment_ids)
+        document = page_document(draft, BodyResolution(visitor_request), preview=True)
+        return Response(document)
+
+
+class PreviewTokenView(APIDefaultsMixin, APIView):
+    """Editors mint preview tokens for pages they may edit."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        request=PreviewTokenRequestSerializer,
+        responses={201: PreviewTokenSerializer},
+        summary="Mint a preview token (editors)",
+    )
+    def post(self, request):
+        incoming = PreviewTokenRequestSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        grant = PreviewGrant(
+            incoming.validated_data["page"],
+            tuple(incoming.validated_data["segments"]),
+            request.user.pk,
+        )
+        self.check_grant(grant)
+        token, expires_at = preview_token_issue(grant)
+        url = request.build_absolute_uri(f"/api/v1/pages/preview/?token={token}")
+        body = PreviewTokenSerializer({"token": token, "expires_at": expires_at, "url": url}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def check_grant(grant: PreviewGrant) -> None:
+        if preview_page(grant) is None:
+            raise ValidationError({"page": ["No page with this id that you may edit."]})
+        known = set(Segment.objects.filter(pk__in=grant.segment_ids).values_list("pk", flat=True))
+        unknown = [i for i, s in enumerate(grant.segment_ids) if s not in known]
+        if unknown:
+            raise ValidationError({"segments": {i: ["No segment with this id."] for i in unknown}})
+
+
+# EXPERIMENTS (STAFF)
+# ------------------------------------------------------------------------------
+
+
+@extend_schema(summary="List experiments (staff)")
+class ExperimentListView(APIDefaultsMixin, generics.ListAPIView):
+    """Every experiment with its variants and goals (staff only)."""
+
+    permission_classes = [IsAdminUser]
+    serializer_class = ExperimentSerializer
+    pagination_class = ListingPagination
+
+    def get_queryset(self):
+        return (
+            Experiment.objects.select_related("winner")
+            .prefetch_related("variants", "goals", "target_segments")
+            .order_by("-created_at", "pk")
+        )
+
+
+class ExperimentResultsView(APIDefaultsMixin, APIView):
+    """The numbers of the admin report: every goal, per segment, and the cumulative series."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        parameters=[ResultsQuerySerializer],
+        responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="No such key.")},
+        summary="Experiment results (staff)",
+    )
+    def get(self, request, key: str):
+        params = query(ResultsQuerySerializer, request)
+        experiment = get_object_or_404(Experiment, key=key)
+        if "goal" not in params:
+            return Response(experiment_report(experiment=experiment))
+        goal = experiment.goals.filter(pk=params["goal"]).first()
+        if goal is None:
+            raise ValidationError({"goal": ["Not a goal of this experiment."]})
+        results = experiment_results(experiment=experiment, goal=goal)
+        return Response(results)
+
+
+# MEMBERS' API TOKENS
+# ------------------------------------------------------------------------------
+
+
+class AuthTokenView(APIDefaultsMixin, APIView):
+    """Exchange a member's email and password for an API token (or revoke it)."""
+
+    throttle_classes = [LoginRateThrottle]
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.request.method == "DELETE" else []
+
+    @extend_schema(
+        request=AuthTokenRequestSerializer,
+        responses={200: AuthTokenSerializer},
+        summary="Get an API token",
+    )
+    def post(self, request):
+        credentials = AuthTokenRequestSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        user = authenticate(request._request, **credentials.validated_data)
+        if user is None:
+            raise ValidationError({"non_field_errors": ["Unable to log in with these details."]})
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke your API token")
+    def delete(self, request):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,263 @@
+"""What the visitor endpoints accept and return. Every client-sent value is checked here, so bad
+input is a 400 naming the field, and nothing unstorable (NUL, lone surrogates) reaches the
+database."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import serializers
+
+from personalization.choices import PetType
+from personalization.models import EventType, Segment, SegmentRule
+
+MAX_PROPERTIES_BYTES = 4096
+MAX_BATCH = 100
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+MAX_PAGE_ID = 2**31 - 1
+# Events that move purchase rules or experiment sign-up goals: only the shop's own server
+# (a staff API token) may report them, never a visitor's browser.
+SERVER_EVENT_TYPES = frozenset({EventType.PURCHASE, EventType.SIGN_UP})
+
+
+def storable(value: str) -> bool:
+    """Whether a string can be stored as text or JSON everywhere (no NUL, valid UTF-8)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _all_storable(value) -> bool:
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return all(_all_storable(k) and _all_storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_all_storable(item) for item in value)
+    return True
+
+
+class StorableCharField(serializers.CharField):
+    """A JSON string (a number is not silently turned into one) that any database can store."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if not storable(value):
+            raise serializers.ValidationError("Contains characters that cannot be stored.")
+        return value
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: "5", 5.0 and true are refused rather than converted."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# VISITORS
+# ------------------------------------------------------------------------------
+
+
+class VisitorTokenSerializer(serializers.Serializer):
+    """A freshly signed visitor token."""
+
+    visitor_token = serializers.CharField(help_text="Send it as X-Visitor-Token on every call.")
+    visitor = serializers.UUIDField(help_text="The visitor id the token names.")
+    expires_at = serializers.DateTimeField()
+
+
+class TraitsSerializer(serializers.Serializer):
+    """What a visitor declares about themselves: name and pet type (either or both)."""
+
+    name = StorableCharField(max_length=60, required=False)
+    pet = serializers.ChoiceField(choices=PetType.choices, required=False)
+
+    def validate_name(self, value: str) -> str:
+        name = " ".join(value.split())
+        if not name:
+            raise serializers.ValidationError("Please tell us your name.")
+        if any(ch in name for ch in "<>{}"):
+            raise serializers.ValidationError("Names cannot contain < > { or }.")
+        return name
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError({"name": ["Send name, pet or both."]})
+        return attrs
+
+
+class RuleResultSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    matched = serializers.BooleanField()
+
+
+class MatchedSegmentSerializer(serializers.Serializer):
+    """A segment the visitor is in, and the rule that decided it ("why am I seeing this")."""
+
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    priority = serializers.IntegerField()
+    decided_by = serializers.CharField()
+    rules = RuleResultSerializer(many=True)
+
+
+class VisitorProfileSerializer(serializers.Serializer):
+    """The behaviour summary segments read (rollups kept by the event jobs)."""
+
+    is_member = serializers.BooleanField()
+    is_new = serializers.BooleanField()
+    visit_count = serializers.IntegerField()
+    views = serializers.DictField(help_text="total, per section and per tag")
+    cart = serializers.DictField(help_text="count, value, hours_since_update")
+    purchases = serializers.DictField(help_text="count, total_spend, categories, ...")
+
+
+class VisitorSerializer(serializers.Serializer):
+    """The visitor as the personalization sees them."""
+
+    visitor = serializers.UUIDField()
+    personalized = serializers.BooleanField(
+        help_text="False when the visitor withheld personalization consent (default content)."
+    )
+    traits = serializers.DictField(child=serializers.CharField())
+    profile = VisitorProfileSerializer()
+    segments = MatchedSegmentSerializer(many=True)
+
+
+# EVENTS
+# ------------------------------------------------------------------------------
+
+
+class EventSerializer(serializers.Serializer):
+    """One behaviour event as a frontend reports it."""
+
+    type = serializers.ChoiceField(choices=EventType.choices)
+    name = StorableCharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The goal or offer name (required for goal and offer_impression).",
+    )
+    page = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_PAGE_ID,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Id of the page the event happened on.",
+    )
+    properties = serializers.DictField(
+        required=False, default=dict, help_text="Free JSON object, at most 4 KB."
+    )
+    occurred_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When it happened (default: now); at most 5 minutes in the future.",
+    )
+    idempotency_key = StorableCharField(
+        min_length=1,
+        max_length=64,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A retry with the same key is stored once.",
+    )
+
+    def validate_properties(self, value: dict) -> dict:
+        if not _all_storable(value):
+            raise serializers.ValidationError("Contains characters that cannot be stored.")
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > MAX_PROPERTIES_BYTES:
+            raise serializers.ValidationError(
+                f"Properties must be at most {MAX_PROPERTIES_BYTES} bytes of JSON (got {size})."
+            )
+        return value
+
+    def validate_occurred_at(self, value: datetime.datetime | None):
+        if value is None:
+            return None
+        now = timezone.now()
+        if value > now + CLOCK_SKEW:
+            raise serializers.ValidationError("Cannot be more than 5 minutes in the future.")
+        if value < now - datetime.timedelta(days=settings.EVENT_RETENTION_DAYS):
+            raise serializers.ValidationError("Is older than the event retention period.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        needs_name = (EventType.GOAL, EventType.OFFER_IMPRESSION)
+        if attrs["type"] in needs_name and not attrs.get("name"):
+            raise serializers.ValidationError({"name": ["Required for this event type."]})
+        user = self.context.get("user")
+        if attrs["type"] in SERVER_EVENT_TYPES and not (user and user.is_staff):
+            raise serializers.ValidationError(
+                {"type": ["Only the shop's server (a staff API token) may report this event."]}
+            )
+        return attrs
+
+
+class EventsAcceptedSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="How many events were queued.")
+
+
+class EventErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(
+        allow_null=True,
+        help_text="Position of the event in the batch (0 if one); null for the body as a whole.",
+    )
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class EventsRejectedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = EventErrorSerializer(many=True)
+
+
+# SEGMENTS (STAFF)
+# ------------------------------------------------------------------------------
+
+
+class SegmentRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SegmentRule
+        fields = ["attribute", "operator", "value"]
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    """A segment as staff see it in the admin."""
+
+    rules = SegmentRuleSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Segment
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "priority",
+            "enabled",
+            "match",
+            "advanced",
+            "condition",
+            "rules",
+            "size",
+            "size_members",
+            "size_computed_at",
+            "updated_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,306 @@
+"""Visitor endpoints: visitor tokens, "what do you know about me" (read, correct, erase, export),
+behaviour events, and the staff listing of segments."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ParseError
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from wagtail.models import Page
+
+from personalization.api.authentication import reload_visitor, visitor_token_issue
+from personalization.api.base import APIDefaultsMixin
+from personalization.api.mixins import CONTEXT_PARAMETERS, VisitorContextMixin
+from personalization.api.pagination import ListingPagination
+from personalization.api.serializers import (
+    MAX_BATCH,
+    EventsAcceptedSerializer,
+    EventSerializer,
+    EventsRejectedSerializer,
+    SegmentSerializer,
+    TraitsSerializer,
+    VisitorSerializer,
+    VisitorTokenSerializer,
+)
+from personalization.api.services import visitor_erase
+from personalization.api.throttles import IPRateThrottle, VisitorRateThrottle
+from personalization.context import build_context
+from personalization.middleware import rotate_visitor_cookie
+from personalization.models import Segment, Visitor
+from personalization.resolver import Resolution, resolve
+from personalization.selectors import segments_explain, visitor_export
+from personalization.services import event_payload, events_track, visitor_declare_traits
+
+# VISITORS
+# ------------------------------------------------------------------------------
+
+
+class VisitorTokenView(APIDefaultsMixin, APIView):
+    """Issue a signed visitor token (for app and server-side frontends)."""
+
+    throttle_classes = [IPRateThrottle]
+
+    @extend_schema(
+        request=None,
+        responses={201: VisitorTokenSerializer},
+        summary="Issue a visitor token",
+        description="Names the visitor of the token sent (a refresh), of the visitor cookie, "
+        "or a new visitor. Send it as X-Visitor-Token on every later call.",
+    )
+    def post(self, request):
+        issued = visitor_token_issue(request._request.visitor_uuid)
+        body = VisitorTokenSerializer(
+            {
+                "visitor_token": issued.token,
+                "visitor": issued.visitor_uuid,
+                "expires_at": issued.expires_at,
+            }
+        ).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def matched_segments(resolution: Resolution) -> list[dict]:
+    """The visitor's segments in priority order, each with the rules that decided it."""
+    explained = {e.segment_id: e for e in segments_explain(resolution.attributes)}
+    rows = []
+    for segment in resolution.segments:
+        explanation = explained.get(segment.id)
+        rows.append(
+            {
+                "id": segment.id,
+                "slug": segment.slug,
+                "name": segment.name,
+                "priority": segment.priority,
+                "decided_by": explanation.decided_by if explanation else "",
+                "rules": [
+                    {"rule": c.label, "matched": c.matched}
+                    for c in (explanation.clauses if explanation else [])
+                ],
+            }
+        )
+    return rows
+
+
+def visitor_representation(visitor: Visitor, request: HttpRequest) -> dict:
+    """What GET /visitor/ shows: traits, the behaviour summary and the matched segments.
+
+    With personalization consent withheld nothing is matched, but what is held is still shown."""
+    resolution = resolve(request)
+    user = request.user if request.user.is_authenticated else None
+    attributes = resolution.attributes or build_context(request, visitor, user)
+    return {
+        "visitor": visitor.uuid,
+        "personalized": getattr(request, "personalization_consent", True),
+        "traits": attributes.get("traits") or {},
+        "profile": {
+            "is_member": attributes.get("is_member", False),
+            "is_new": attributes.get("is_new", True),
+            "visit_count": attributes.get("visit_count", 0),
+            "views": attributes.get("views", {}),
+            "cart": attributes.get("cart", {}),
+            "purchases": attributes.get("purchases", {}),
+        },
+        "segments": matched_segments(resolution),
+    }
+
+
+class VisitorView(APIDefaultsMixin, VisitorContextMixin, APIView):
+    """The visitor's own data: read it, correct the declared traits, or erase it."""
+
+    throttle_classes = [VisitorRateThrottle, IPRateThrottle]
+
+    def current(self) -> Response:
+        visitor = self.request._request.visitor
+        body = VisitorSerializer(visitor_representation(visitor, self.visitor_request())).data
+        return Response(body)
+
+    @extend_schema(
+        responses={200: VisitorSerializer},
+        parameters=CONTEXT_PARAMETERS,
+        summary="What the site knows about this visitor",
+        description="Declared traits, the behaviour summary, and each segment the visitor is "
+        "in with the rule that decided it.",
+    )
+    def get(self, request):
+        return self.current()
+
+    @extend_schema(
+        request=TraitsSerializer,
+        responses={200: VisitorSerializer},
+        summary="Declare or correct name and pet",
+    )
+    def patch(self, request):
+        traits = TraitsSerializer(data=request.data)
+        traits.is_valid(raise_exception=True)
+        visitor = request._request.visitor
+        known = visitor.traits or {}
+        stored = visitor_declare_traits(
+            visitor_uuid=visitor.uuid,
+            user=request.user,
+            name=traits.validated_data.get("name", known.get("name", "")),
+            pet=traits.validated_data.get("pet", known.get("pet", "")),
+        )
+        request._request.visitor_cookie_uuid = stored.uuid
+        reload_visitor(request._request)
+        return self.current()
+
+    @extend_schema(
+        request=None,
+        responses={204: OpenApiResponse(description="Erased.")},
+        summary="Erase everything held about this visitor",
+        description="Deletes the visitor's events, traits, behaviour rollups and experiment "
+        "assignments. Only anonymous aggregates remain. A member's account is kept.",
+    )
+    def delete(self, request):
+        django_request = request._request
+        browser_uuid = django_request.visitor_uuid
+        visitor_erase(visitor=django_request.visitor)
+        anonymous = Visitor.objects.filter(uuid=browser_uuid, user__isnull=True).first()
+        if anonymous is not None:
+            visitor_erase(visitor=anonymous)
+        if not getattr(django_request, "visitor_from_token", False):
+            rotate_visitor_cookie(django_request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VisitorExportView(APIDefaultsMixin, APIView):
+    """Everything held about the visitor, as one JSON document."""
+
+    throttle_classes = [VisitorRateThrottle, IPRateThrottle]
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Export all data held about this visitor",
+        description="The visitor row, the member account and profile (for members), and every "
+        "row of any app that refers to the visitor (events, experiment assignments ...).",
+    )
+    def get(self, request):
+        response = Response(visitor_export(visitor=request._request.visitor))
+        response["Content-Disposition"] = 'attachment; filename="visitor-data.json"'
+        return response
+
+
+# EVENTS
+# ------------------------------------------------------------------------------
+
+
+class EventBatchError(ValueError):
+    """The request body is not one event or an array of 1 to MAX_BATCH events."""
+
+
+def _event_items(data) -> list:
+    """The events of a request body: one object, or an array of 1 to MAX_BATCH."""
+    if isinstance(data, dict):
+        return [data]
+    if not isinstance(data, list):
+        raise EventBatchError("Send one event object or an array of events.")
+    if not data:
+        raise EventBatchError("Send at least one event.")
+    if len(data) > MAX_BATCH:
+        raise EventBatchError(f"Send at most {MAX_BATCH} events at once (got {len(data)}).")
+    return data
+
+
+def _rejected(detail: str, errors: list[dict]) -> Response:
+    """400: nothing of the request was recorded; each problem with its index and field."""
+    return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _flatten(index: int, errors: dict) -> list[dict]:
+    """[{index, field, message}] from a serializer's errors."""
+    rows = []
+    for field, messages in errors.items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            rows.append({"index": index, "field": field, "message": str(message)})
+    return rows
+
+
+def _page_sections(page_ids: set[int]) -> dict[int, str | None]:
+    """page id → its top-level section slug, for the pages that exist."""
+    sections = {}
+    for pk, url_path in Page.objects.filter(pk__in=page_ids).values_list("pk", "url_path"):
+        parts = [p for p in url_path.split("/") if p]
+        sections[pk] = parts[1] if len(parts) >= 2 else None
+    return sections
+
+
+class EventsView(APIDefaultsMixin, APIView):
+    """Behaviour events from frontends, validated as a whole and queued."""
+
+    throttle_classes = [VisitorRateThrottle, IPRateThrottle]
+
+    @extend_schema(
+        request=EventSerializer(many=True),
+        responses={
+            202: EventsAcceptedSerializer,
+            400: EventsRejectedSerializer,
+        },
+        summary="Record one event or a batch of up to 100",
+        description="Send one event object or an array of them. A batch is all-or-nothing: if "
+        "any event is invalid, none is recorded and every problem is listed with its index and "
+        "field. purchase and sign_up events are accepted only from a staff API token (the "
+        "shop's server), with the visitor named by X-Visitor-Token.",
+    )
+    def post(self, request):
+        try:
+            items = _event_items(request.data)
+        except (ParseError, EventBatchError) as exc:
+            message = str(getattr(exc, "detail", exc))
+            return _rejected(message, [{"index": None, "field": "events", "message": message}])
+        valid, errors = [], []
+        for index, item in enumerate(items):
+            event = EventSerializer(data=item, context={"user": request.user})
+            if event.is_valid():
+                valid.append((index, event.validated_data))
+            else:
+                errors += _flatten(index, event.errors)
+        sections = _page_sections({e["page"] for _, e in valid if e["page"]})
+        errors += [
+            {"index": i, "field": "page", "message": f"No page with id {e['page']}."}
+            for i, e in valid
+            if e["page"] and e["page"] not in sections
+        ]
+        if errors:
+            errors.sort(key=lambda row: row["index"])
+            return _rejected(f"Event {errors[0]['index']} is invalid; none was recorded.", errors)
+        events_track([self.payload(e, sections) for _, e in valid])
+        return Response({"accepted": len(valid)}, status=status.HTTP_202_ACCEPTED)
+
+    def payload(self, event: dict, sections: dict[int, str | None]) -> dict:
+        """The queue payload: for the shop's server, the token's visitor; else the caller."""
+        request, user = self.request._request, self.request.user
+        if user.is_staff and getattr(request, "visitor_from_token", False):
+            visitor_uuid, user_id = request.visitor_uuid, None
+        else:
+            visitor_uuid = request.visitor.uuid
+            user_id = user.pk if user.is_authenticated else None
+        return event_payload(
+            visitor_uuid=visitor_uuid,
+            user_id=user_id,
+            type=event["type"],
+            name=event["name"],
+            page_id=event["page"],
+            section=sections.get(event["page"]),
+            properties=event["properties"],
+            occurred_at=event["occurred_at"],
+            idempotency_key=event["idempotency_key"],
+        )
+
+
+# SEGMENTS (STAFF)
+# ------------------------------------------------------------------------------
+
+
+@extend_schema(summary="List segments (staff)")
+class SegmentListView(APIDefaultsMixin, generics.ListAPIView):
+    """Every segment with its rules and last computed size (staff only)."""
+
+    permission_classes = [IsAdminUser]
+    serializer_class = SegmentSerializer
+    pagination_class = ListingPagination
+    queryset = Segment.objects.prefetch_related("rules").order_by("-priority", "name")
