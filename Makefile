@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKER_QUEUES := default events reports
 
-.PHONY: install run serve worker test lint format migrate demo bench clean
+.PHONY: install run serve worker cron test lint format migrate demo bench load-test clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,9 +32,11 @@ run: demo
 	@echo "  Admin: http://$(HOST):$(PORT)/admin/  (user admin, password: see above or DEMO_ADMIN_PASSWORD)"
 	@echo ""
 	@if [ -n "$$REDIS_URL" ]; then \
-		echo "  REDIS_URL is set: starting an RQ worker with the scheduler"; \
-		$(PY) manage.py rqworker $(WORKER_QUEUES) --with-scheduler --job-class django_tasks_rq.Job & \
-		WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+		echo "  REDIS_URL is set: starting an RQ worker with the scheduler, and the periodic jobs"; \
+		$(PY) manage.py rqworker $(WORKER_QUEUES) --with-scheduler --job-class config.rq_job.Job & \
+		WORKER=$$!; \
+		$(PY) manage.py rqcron personalization.scheduling & \
+		CRON=$$!; trap "kill $$WORKER $$CRON 2>/dev/null" EXIT INT TERM; \
 		$(PY) manage.py runserver $(HOST):$(PORT); \
 	else \
 		echo "  No REDIS_URL: background jobs run inline in the web process"; \
@@ -43,7 +45,11 @@ run: demo
 
 ## An RQ worker for all queues (needs REDIS_URL).
 worker: install
-	$(PY) manage.py rqworker $(WORKER_QUEUES) --with-scheduler --job-class django_tasks_rq.Job
+	$(PY) manage.py rqworker $(WORKER_QUEUES) --with-scheduler --job-class config.rq_job.Job
+
+## The periodic jobs of settings.PERIODIC_JOBS (RQ's cron; run one per deployment; needs REDIS_URL).
+cron: install
+	$(PY) manage.py rqcron personalization.scheduling
 
 ## Install what the tests need and run them all.
 test: install
@@ -52,7 +58,14 @@ test: install
 ## Run every benchmark in bench/ and rewrite docs/benchmarks.md with the figures.
 bench: install
 	$(PY) bench/segments.py --write docs/benchmarks.md
+	$(PY) bench/ingest.py --write docs/benchmarks.md
+	$(PY) bench/api.py --write docs/benchmarks.md
 	$(PY) bench/experiment_results.py --write docs/benchmarks.md
+	$(PY) bench/load/run.py --seconds 60 --write docs/benchmarks.md
+
+## Only the load test: gunicorn + PostgreSQL + Redis + a worker under locust for 60 s.
+load-test: install
+	$(PY) bench/load/run.py --seconds 60 --write docs/benchmarks.md
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -83,7 +83,7 @@ def main() -> None:
             "Experiment results",
             [
                 "Command: `.venv/bin/python bench/experiment_results.py "
-            "--write docs/benchmarks.md`",
+                "--write docs/benchmarks.md`",
                 "",
                 "The admin report and `GET /api/v1/experiments/{key}/results/` read the aggregates "
                 "(first timing column: the whole results table with statistics). The `reports` "

@@ -302,6 +302,7 @@ def ensure_image(key: str) -> Image:
     if existing:
         return existing
     data = draw_picture(**PICTURES[key])
+    _ensure_wagtail_root()
     image = Image(title=title, description=f"Illustration: {key.replace('-', ' ')}")
     image.file = ImageFile(_named_bytes(data, f"demo-{key}.jpg"), name=f"demo-{key}.jpg")
     image.save()
@@ -316,12 +317,25 @@ def _named_bytes(data: bytes, name: str):
     return buffer
 
 
+def _ensure_wagtail_root() -> Page:
+    """Wagtail's root page, locale and collection, recreated if the database was flushed."""
+    from wagtail.models import Collection, Locale
+
+    root = Page.get_first_root_node()
+    if root is not None:
+        return root
+    locale, _ = Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    return Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
+
+
 @transaction.atomic
 def ensure_home() -> HomePage:
     """The site's HomePage, replacing Wagtail's placeholder welcome page on first run."""
     home = HomePage.objects.first()
     if home is None:
-        root = Page.get_first_root_node()
+        root = _ensure_wagtail_root()
         home = HomePage(
             title="Pawprint Club",
             slug="pawprint-club",

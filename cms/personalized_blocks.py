@@ -15,6 +15,7 @@ from cms.blocks import (
     LinkTargetBlock,
     QuoteBlock,
 )
+from cms.notification_blocks import NotificationBlock
 from personalization.choices import PetType
 from personalization.models import EventType
 from personalization.resolver import Resolution, resolve
@@ -362,3 +363,4 @@ class BodyStreamBlock(blocks.StreamBlock):
     profile_form = ProfileFormBlock()
     offer = OfferBlock()
     experiment = ExperimentBlock()
+    notification = NotificationBlock()

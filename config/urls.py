@@ -14,7 +14,9 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("account/", include("cms.urls")),
+    path("api/v1/", include("cms.api.urls")),
     path("personalization/traits/", declare_traits, name="personalization_traits"),
+    path("personalization/", include("personalization.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -23,7 +23,25 @@ def attribute_choices() -> list[tuple[str, list[tuple[str, str]]]]:
         (f"views.section.{page.slug}", f"Views of section: {page.title}")
         for page in site_root_children
     ]
+    groups["Purchases"] += [
+        (f"purchases.category_days.{name}", f"Days since last bought: {name}")
+        for name in purchase_categories()
+    ]
     return list(groups.items())
+
+
+def purchase_categories() -> list[str]:
+    """Product categories to offer in rules: configured ones plus any rules already use."""
+    from django.conf import settings
+
+    from personalization.models import SegmentRule
+
+    used = SegmentRule.objects.filter(attribute__startswith="purchases.category_days.").values_list(
+        "attribute", flat=True
+    )
+    names = set(getattr(settings, "PURCHASE_CATEGORIES", []))
+    names |= {key.removeprefix("purchases.category_days.") for key in used}
+    return sorted(names)
 
 
 class SegmentAdminForm(WagtailAdminModelForm):
@@ -96,5 +114,9 @@ class SegmentRuleAttributeSelect(forms.Select):
         super().__init__(attrs, choices=())
 
     def get_context(self, name, value, attrs):
-        self.choices = attribute_choices()
+        choices = attribute_choices()
+        known = {key for _, options in choices for key, _ in options}
+        if value and value not in known:  # never let a saved rule silently become another
+            choices.append(("Other", [(value, value)]))
+        self.choices = choices
         return super().get_context(name, value, attrs)

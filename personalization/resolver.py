@@ -241,7 +241,7 @@ def resolve(request) -> Resolution:
         ids = tuple(s.id for s in segment_set.segments if s.id in set(forced))
         resolution = Resolution(ids, attributes, segment_set, preview=True)
     elif not _personalization_allowed(request):
-        resolution = Resolution((), attributes, segment_set)
+        resolution = Resolution((), {}, segment_set)  # no segments, no name: default content
     else:
         resolution = Resolution(matching_segments(attributes, segment_set), attributes, segment_set)
     request._personalization_resolution = resolution

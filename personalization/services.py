@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
-from config.jobs import enqueue
+from personalization.consent import request_allows_event
+from personalization.ingest import publish, store, with_idempotency_key
 from personalization.models import Event, EventType, MemberProfile, Visitor
-from personalization.rollups import apply_event
-from personalization.signals import event_stored, visitors_merged
+from personalization.signals import visitors_merged
 
 User = get_user_model()
 
@@ -97,15 +97,23 @@ def event_payload(
 
 
 def events_track(payloads: list[dict]) -> None:
-    """Hand events to the `events` queue (inline when there is no Redis)."""
-    from personalization.jobs import ingest_events
-
-    if payloads:
-        enqueue("events", ingest_events, payloads)
+    """Hand events to the pipeline once the current transaction commits, in microseconds: one
+    Redis call (see `personalization.ingest`). Without Redis they are stored inline; if Redis
+    does not answer they are stored synchronously. Each event gets an idempotency key here (the
+    client's, else a new one), so however often it is delivered it is stored once."""
+    if not payloads:
+        return
+    prepared = [with_idempotency_key(payload) for payload in payloads]
+    if settings.JOBS_INLINE:
+        transaction.on_commit(lambda: events_ingest(payloads=prepared))
+    else:
+        transaction.on_commit(lambda: publish(prepared))
 
 
 def page_view_track(*, request, page) -> None:
-    """Record a page view without slowing the page: the event goes to the queue."""
+    """Record a page view without slowing the page (not when analytics consent is withheld)."""
+    if not request_allows_event(request, EventType.PAGE_VIEW):
+        return
     user = request.user if request.user.is_authenticated else None
     parts = [p for p in page.url_path.split("/") if p]
     section = parts[1] if len(parts) >= 2 else None
@@ -123,59 +131,26 @@ def page_view_track(*, request, page) -> None:
 
 
 def events_ingest(*, payloads: list[dict]) -> int:
-    """Store each event once (idempotency keys) and fold it into its visitor's rollups."""
-    return sum(int(_ingest_one(payload)) for payload in payloads)
+    """Store each event once (idempotency keys), fold it into its visitor's rollups and send
+    `event_stored` for it; returns how many were newly stored. Bulk writes, one transaction per
+    batch (see `personalization.ingest.store`)."""
+    return store(payloads)
 
 
-def _visitor_for_event(payload: dict) -> Visitor:
-    user_id = payload.get("user_id")
-    if user_id:
-        member_visitor = Visitor.objects.filter(user_id=user_id).first()
-        if member_visitor is not None:
-            return member_visitor
-    visitor, _ = Visitor.objects.get_or_create(uuid=payload["visitor"])
-    if visitor.merged_into_id:
-        return visitor.merged_into
-    if user_id and visitor.user_id is None:
-        visitor.user_id = user_id
-        visitor.save(update_fields=["user"])
-    return visitor
-
-
-def _page_tags(page_id: int | None) -> list[str]:
-    from wagtail.models import Page
-
-    page = Page.objects.filter(pk=page_id).first() if page_id else None
-    tags = getattr(page.specific, "tags", None) if page is not None else None
-    return [slugify(name) for name in tags.names()] if tags is not None else []
-
-
-@transaction.atomic
-def _ingest_one(payload: dict) -> bool:
-    visitor = _visitor_for_event(payload)
-    visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
-    key = payload.get("idempotency_key")
-    if key and Event.objects.filter(visitor=visitor, idempotency_key=key).exists():
-        return False
-    occurred_at = datetime.datetime.fromisoformat(payload["occurred_at"])
-    try:
-        with transaction.atomic():
-            event = Event.objects.create(
-                visitor=visitor,
-                type=payload["type"],
-                name=payload.get("name") or "",
-                page_id=payload.get("page_id"),
-                properties=payload.get("properties") or {},
-                occurred_at=occurred_at,
-                idempotency_key=key,
-            )
-    except IntegrityError:
-        return False  # the same key stored concurrently by another worker
-    tags = _page_tags(event.page_id) if event.type == EventType.PAGE_VIEW else []
-    apply_event(visitor, event, payload.get("section"), tags)
-    visitor.save()
-    event_stored.send(sender=Event, event=event, visitor=visitor)
-    return True
+def events_purge(*, before: datetime.datetime, chunk: int = 10_000) -> int:
+    """Delete raw events that happened before `before`, oldest first in chunks of `chunk`, so
+    no transaction grows large. Rollups, experiment conversions and journey records keep no
+    reference to raw events and stay. Returns how many were deleted."""
+    deleted = 0
+    while True:
+        ids = list(
+            Event.objects.filter(occurred_at__lt=before)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:chunk]
+        )
+        if not ids:
+            return deleted
+        deleted += Event.objects.filter(pk__in=ids).delete()[0]
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from personalization import admin_views
 from personalization.forms import SegmentAdminForm, SegmentRuleAttributeSelect
+from personalization.journey_admin import EmailTemplateViewSet, JourneyViewSet
 from personalization.models import SavedGroup, Segment
 from personalization.rules import OPERATOR_CHOICES
 from personalization.services import page_view_track
@@ -160,7 +161,14 @@ class PersonalizationGroup(ViewSetGroup):
     menu_label = "Personalization"
     menu_icon = "group"
     menu_order = 200
-    items = (SegmentViewSet, SavedGroupViewSet, AttributeReferenceViewSet, ExplainViewSet)
+    items = (
+        SegmentViewSet,
+        SavedGroupViewSet,
+        AttributeReferenceViewSet,
+        ExplainViewSet,
+        JourneyViewSet,
+        EmailTemplateViewSet,
+    )
 
 
 @hooks.register("register_snippet_listing_buttons")

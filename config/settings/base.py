@@ -3,9 +3,12 @@
 under the project and jobs run inline in the web process.
 """
 
+import ipaddress
+import re
 from pathlib import Path
 
 from config.env import (
+    ConfigError,
     bool_setting,
     database_setting,
     int_setting,
@@ -90,7 +93,16 @@ WAGTAIL_APPS = [
     "taggit",
     "django_filters",
 ]
-THIRD_PARTY_APPS = ["rest_framework", "django_rq", "django_tasks", "django_tasks_rq"]
+THIRD_PARTY_APPS = [
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
+    "django_rq",
+    "django_tasks",
+    "django_tasks_rq",
+]
 DJANGO_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -109,11 +121,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "personalization.middleware.VisitorMiddleware",
+    "personalization.consent.ConsentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -191,11 +205,17 @@ WAGTAIL_I18N_ENABLED = False
 
 # REST FRAMEWORK
 # ------------------------------------------------------------------------------
+# The visitor token only identifies the visitor (never a user); members and staff authenticate
+# by API token or session (CSRF enforced). JSON only: no form posts from other sites.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "personalization.api.authentication.VisitorTokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 # SECURITY
@@ -234,6 +254,135 @@ VISITOR_COOKIE_NAME = "pv"
 VISITOR_COOKIE_AGE = 60 * 60 * 24 * 400  # about 13 months
 # A trusted proxy/CDN header carrying the visitor's ISO country code (blank to ignore).
 PERSONALIZATION_COUNTRY_HEADER = str_setting("PERSONALIZATION_COUNTRY_HEADER", "CF-IPCountry")
+# Optional MaxMind GeoIP2 country database (needs `pip install geoip2`), used without the header.
+GEOIP_COUNTRY_DATABASE = str_setting("GEOIP_COUNTRY_DATABASE", "")
 # Seconds a process trusts its own copy of the segment version when the cache is per-process.
 PERSONALIZATION_LOCAL_VERSION_TTL = int_setting("PERSONALIZATION_LOCAL_VERSION_TTL", 5, minimum=0)
 VISIT_TIMEOUT_MINUTES = 30
+# Product categories offered in the segment rule builder ("Days since last bought: …").
+PURCHASE_CATEGORIES = list_setting(
+    "PURCHASE_CATEGORIES", ["cat-food", "dog-food", "litter", "toys", "treats", "care"]
+)
+
+# JOBS AND SCHEDULE
+# ------------------------------------------------------------------------------
+# Every periodic job, in one place. RQ's cron scheduler enqueues them:
+# `manage.py rqcron personalization.scheduling` (one process per deployment; `make run` starts
+# it when REDIS_URL is set). Cron expressions use the server's local time. Without Redis,
+# `manage.py run_periodic_jobs` runs them once (e.g. from the system's cron).
+PERIODIC_JOBS = [
+    # Safety net of the event pipeline: batches left by a stopped worker, late stragglers.
+    {
+        "name": "events-drain",
+        "func": "personalization.jobs.drain_events",
+        "queue": "events",
+        "interval": 60,
+    },
+    {
+        "name": "journeys-evaluate",
+        "func": "personalization.jobs.evaluate_journeys",
+        "queue": "default",
+        "interval": 60,
+    },
+    {
+        "name": "segment-sizes",
+        "func": "personalization.jobs.snapshot_segment_sizes",
+        "queue": "reports",
+        "cron": "*/30 * * * *",
+    },
+    {
+        "name": "experiment-aggregates",
+        "func": "personalization.jobs.snapshot_experiment_aggregates",
+        "queue": "reports",
+        "cron": "5 * * * *",
+    },
+    {
+        "name": "events-purge",
+        "func": "personalization.jobs.purge_old_events",
+        "queue": "reports",
+        "cron": "30 3 * * *",
+    },
+]
+EXPERIMENT_AGGREGATES_JOB = "experiments.jobs.snapshot_daily_aggregates"
+
+# EVENT PIPELINE (see personalization/ingest.py)
+# ------------------------------------------------------------------------------
+EVENTS_STREAM = str_setting("EVENTS_STREAM", "personalization:events")
+EVENTS_BATCH_ENTRIES = int_setting("EVENTS_BATCH_ENTRIES", 200, minimum=1)  # stream entries/read
+EVENTS_BATCH_SIZE = int_setting("EVENTS_BATCH_SIZE", 2000, minimum=1)  # events/transaction
+# A batch taken by a worker and not committed within this many seconds is taken over.
+EVENTS_CLAIM_IDLE_SECONDS = int_setting("EVENTS_CLAIM_IDLE_SECONDS", 60, minimum=1)
+EVENTS_MAX_DELIVERIES = 5  # then the entry goes to the dead-letter stream
+EVENTS_DRAIN_SECONDS = 30  # a drain job hands a remaining backlog to a fresh job after this
+EVENTS_REDIS_TIMEOUT = 0.5  # seconds to connect before storing synchronously
+EVENTS_REDIS_RETRY_SECONDS = 5  # after a Redis failure, write directly for this long
+
+# CONSENT AND JOURNEYS
+# ------------------------------------------------------------------------------
+# Assumed until a visitor chooses in the banner. Marketing is always opt-in; set the other
+# two to 0 where the law asks for opt-in analytics and personalization too.
+CONSENT_DEFAULTS = {
+    "analytics": bool_setting("CONSENT_DEFAULT_ANALYTICS", True),
+    "personalization": bool_setting("CONSENT_DEFAULT_PERSONALIZATION", True),
+    "marketing": False,
+}
+JOURNEY_WEBHOOK_TIMEOUT = 5  # seconds per attempt
+JOURNEY_WEBHOOK_BACKOFF = [60, 300, 1800]  # seconds before retries 2, 3, 4; then failed
+
+# API
+# ------------------------------------------------------------------------------
+# Browser origins allowed to call /api/v1/ from JavaScript, e.g. https://app.example.com.
+CORS_ALLOWED_ORIGINS = list_setting("API_CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/api/v1/.*$"
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "if-none-match",
+    "x-csrftoken",
+    "x-requested-with",
+    "x-visitor-token",
+    "x-page-url",
+    "x-referrer",
+    "x-visitor-user-agent",
+)
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
+# Addresses (IPs or CIDRs) of the proxies or frontend servers whose country header
+# (PERSONALIZATION_COUNTRY_HEADER) the API believes; anyone else's is ignored.
+API_TRUSTED_PROXIES = list_setting("API_TRUSTED_PROXIES", ["127.0.0.1/32", "::1/128"])
+for _proxy in API_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ConfigError(f"API_TRUSTED_PROXIES: {_proxy!r} is not an address.") from None
+API_VISITOR_TOKEN_AGE = int_setting("API_VISITOR_TOKEN_AGE", VISITOR_COOKIE_AGE, minimum=60)
+API_PREVIEW_TOKEN_AGE = int_setting("API_PREVIEW_TOKEN_AGE", 600, minimum=30)
+API_PUBLIC_MAX_AGE = int_setting("API_PUBLIC_MAX_AGE", 60)
+# DRF throttle rates ("<requests>/<second|minute|hour|day>"), read on every request.
+API_THROTTLE_RATES = {
+    "visitor": str_setting("API_THROTTLE_VISITOR", "120/minute"),
+    "ip": str_setting("API_THROTTLE_IP", "600/minute"),
+    "login": str_setting("API_THROTTLE_LOGIN", "10/minute"),
+}
+for _scope, _rate in API_THROTTLE_RATES.items():
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", _rate):
+        raise ConfigError(f"API_THROTTLE_{_scope.upper()}={_rate!r} is not a rate like 60/minute.")
+del _scope, _rate, _proxy
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pawprint CMS headless API",
+    "DESCRIPTION": "Pages resolved for the visitor, visitor data, events, and staff reports. "
+    "See docs/frontend-guide.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"EventTypeEnum": "personalization.models.EventType"},
+    "PREPROCESSING_HOOKS": ["cms.api.schema.only_api_v1"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cms.api.schema.add_errors_and_event_batches",
+    ],
+}

@@ -15,7 +15,8 @@ def test_home_page_shows_hero_navigation_and_join_link(client):
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Everything your pet loves" in html
+    # The home hero is under a running A/B test: either headline is the home page's.
+    assert "Everything your pet loves" in html or "Food, care and play your pet will love" in html
     for section in ("Dogs", "Cats", "Members"):
         assert f">{section}</a>" in html
     assert "/account/signup/" in html

@@ -149,7 +149,7 @@ def test_a_goal_event_stored_before_its_exposure_still_converts(run_jobs):
     assert Conversion.objects.get(visitor=visitor).goal.name == "Sign-up"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set by .ci/run)")
 def test_20_parallel_conversions_for_one_visitor_and_goal_store_exactly_one():
     from django.core.management import call_command

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from cms import demo
+from personalization.demo import ensure_demo_journeys
 
 
 class Command(BaseCommand):
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         steps += [("home hero experiment", demo.ensure_demo_experiment)]
         steps += [(f"member {spec['email']}", spec) for spec in demo.DEMO_MEMBERS]
         steps += [("admin user", None)]
+        steps += [("journeys", lambda home: ensure_demo_journeys())]
         home = None
         admin_created = False
         bar = tqdm(steps, desc="Demo site", unit="step", disable=no_progress, file=self.stderr)

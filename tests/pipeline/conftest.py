@@ -1,0 +1,23 @@
+"""Fixtures of the event pipeline tests: each test gets its own Redis stream, and the
+"Redis is down" memory of the producer is reset after it."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+import pytest
+from redis.exceptions import RedisError
+
+from personalization import ingest
+
+
+@pytest.fixture(autouse=True)
+def event_stream(settings):
+    """A stream of this test's own (never another run's), removed afterwards."""
+    settings.EVENTS_STREAM = f"test-events:{uuid.uuid4().hex}"
+    yield settings.EVENTS_STREAM
+    ingest._redis_down_until = 0.0
+    if settings.REDIS_URL:
+        with contextlib.suppress(RedisError):  # some tests point REDIS_URL at a closed port
+            ingest.redis_client().delete(*ingest.stream_keys())

@@ -1,0 +1,194 @@
+"""Storing events: exactly once per idempotency key, rollups and `event_stored` once per new
+event, bad input left out, and nothing lost when Redis is away. No Redis server needed."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from personalization.models import Consent, Event, EventType, Visitor
+from personalization.services import event_payload, events_ingest, events_purge, events_track
+from personalization.signals import event_stored
+from tests.factories import MemberFactory
+from tests.pipeline.helpers import page_views
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stored_signals():
+    """Every `event_stored` sent during the test, as (event type, visitor id)."""
+    heard = []
+
+    def listen(sender, event, visitor, **kwargs):
+        heard.append((event.pk, visitor.pk))
+
+    event_stored.connect(listen)
+    yield heard
+    event_stored.disconnect(listen)
+
+
+def test_a_batch_is_stored_once_however_often_it_is_delivered(stored_signals):
+    batch = page_views(50, visitors=5)
+    assert events_ingest(payloads=batch) == 50
+    assert events_ingest(payloads=batch) == 0  # redelivered: nothing new
+    assert events_ingest(payloads=batch[:10] + page_views(3, prefix="more")) == 3
+    assert Event.objects.filter(idempotency_key__startswith="pv-").count() == 50
+    assert len(stored_signals) == 53
+    assert len({event_id for event_id, _ in stored_signals}) == 53
+
+
+def test_duplicates_inside_one_batch_are_stored_once():
+    visitor = uuid.uuid4()
+    twice = event_payload(visitor_uuid=visitor, type="goal", name="quiz", idempotency_key="k1")
+    assert events_ingest(payloads=[twice, dict(twice)]) == 1
+    assert Event.objects.filter(visitor__uuid=visitor).count() == 1
+
+
+def test_rollups_count_only_new_events():
+    batch = page_views(12, visitors=3)
+    events_ingest(payloads=batch)
+    events_ingest(payloads=batch)
+    visitors = Visitor.objects.filter(events__idempotency_key__startswith="pv-").distinct()
+    assert sorted(v.page_view_count for v in visitors) == [4, 4, 4]
+    assert all(v.section_views == {"dogs": 4} for v in visitors)
+
+
+def test_cart_and_purchase_rollups_from_one_batch():
+    who = uuid.uuid4()
+    now = timezone.now()
+    events_ingest(
+        payloads=[
+            event_payload(
+                visitor_uuid=who,
+                type="add_to_cart",
+                properties={"sku": "litter-7l", "price": 1800},
+                occurred_at=now - datetime.timedelta(minutes=3),
+            ),
+            event_payload(
+                visitor_uuid=who,
+                type="purchase",
+                properties={"amount": 1800, "category": "litter"},
+                occurred_at=now - datetime.timedelta(minutes=1),
+            ),
+        ]
+    )
+    visitor = Visitor.objects.get(uuid=who)
+    assert visitor.purchase_count == 1
+    assert visitor.total_spend == 1800
+    assert visitor.cart == {}  # the purchase came after the addition, whatever the batch order
+    assert visitor.first_purchase_at is not None
+
+
+def test_a_members_events_go_to_their_own_visitor():
+    member = MemberFactory()
+    own = Visitor.objects.create(user=member)
+    browser = uuid.uuid4()
+    events_ingest(payloads=[event_payload(visitor_uuid=browser, user_id=member.pk, type="sign_up")])
+    assert Event.objects.get(type="sign_up").visitor == own
+    assert not Visitor.objects.filter(uuid=browser).exists()
+
+
+def test_an_anonymous_visitor_becomes_the_member_who_logs_in():
+    member = MemberFactory()
+    browser = uuid.uuid4()
+    events_ingest(payloads=[event_payload(visitor_uuid=browser, user_id=member.pk, type="sign_up")])
+    assert Visitor.objects.get(uuid=browser).user == member
+
+
+def test_malformed_events_are_left_out_and_the_rest_stored(caplog):
+    good = page_views(2)
+    bad = [
+        {**good[0], "type": "teleport", "idempotency_key": "bad-1"},
+        {**good[0], "visitor": "not-a-uuid", "idempotency_key": "bad-2"},
+        {**good[0], "occurred_at": "yesterday", "idempotency_key": "bad-3"},
+    ]
+    with caplog.at_level(logging.ERROR, logger="personalization.ingest"):
+        assert events_ingest(payloads=bad + good) == 2
+    assert caplog.text.count("Event left out") == 3
+
+
+def test_a_page_that_no_longer_exists_does_not_fail_the_batch():
+    payload = {**page_views(1)[0], "page_id": 10**9}
+    assert events_ingest(payloads=[payload]) == 1
+    assert Event.objects.get(idempotency_key=payload["idempotency_key"]).page_id is None
+
+
+def test_tracked_events_get_an_idempotency_key_when_the_client_gave_none(settings, run_jobs):
+    settings.JOBS_INLINE = True
+    with run_jobs():
+        events_track([event_payload(visitor_uuid=uuid.uuid4(), type="goal", name="quiz")])
+    key = Event.objects.get(name="quiz").idempotency_key
+    assert key and len(key) == 32
+
+
+def test_when_redis_is_down_every_event_is_stored_synchronously(
+    settings, django_capture_on_commit_callbacks, caplog
+):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    settings.JOBS_INLINE = False
+    batch = page_views(20, prefix="down")
+    with (
+        caplog.at_level(logging.WARNING, logger="personalization.ingest"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        events_track(batch[:10])
+        events_track(batch[10:])
+    assert Event.objects.filter(idempotency_key__startswith="down-").count() == 20
+    assert "Redis unavailable" in caplog.text
+
+
+# CONSENT
+# ------------------------------------------------------------------------------
+
+
+def test_without_analytics_consent_only_necessary_events_are_stored():
+    who = uuid.uuid4()
+    Consent.objects.create(visitor_uuid=who, analytics=False, personalization=False)
+    stored = events_ingest(
+        payloads=[
+            event_payload(visitor_uuid=who, type=EventType.PAGE_VIEW),
+            event_payload(visitor_uuid=who, type=EventType.OFFER_IMPRESSION, name="sale"),
+            event_payload(visitor_uuid=who, type=EventType.ADD_TO_CART, properties={"sku": "a"}),
+            event_payload(visitor_uuid=who, type=EventType.PURCHASE, properties={"amount": 5}),
+        ]
+    )
+    assert stored == 2
+    types = set(Event.objects.filter(visitor__uuid=who).values_list("type", flat=True))
+    assert types == {EventType.ADD_TO_CART, EventType.PURCHASE}
+    assert Visitor.objects.get(uuid=who).page_view_count == 0
+
+
+def test_a_members_choice_applies_on_every_device():
+    member = MemberFactory()
+    Consent.objects.create(user=member, analytics=False)
+    events_ingest(
+        payloads=[
+            event_payload(visitor_uuid=uuid.uuid4(), user_id=member.pk, type=EventType.PAGE_VIEW)
+        ]
+    )
+    assert not Event.objects.filter(type=EventType.PAGE_VIEW, visitor__user=member).exists()
+
+
+# RETENTION
+# ------------------------------------------------------------------------------
+
+
+def test_purge_deletes_old_raw_events_and_keeps_rollups():
+    who = uuid.uuid4()
+    old = timezone.now() - datetime.timedelta(days=400)
+    events_ingest(
+        payloads=[
+            event_payload(visitor_uuid=who, type="page_view", occurred_at=old),
+            event_payload(visitor_uuid=who, type="purchase", properties={"amount": 10}),
+        ]
+    )
+    deleted = events_purge(before=timezone.now() - datetime.timedelta(days=395), chunk=1)
+    assert deleted == 1
+    visitor = Visitor.objects.get(uuid=who)
+    assert list(visitor.events.values_list("type", flat=True)) == ["purchase"]
+    assert visitor.page_view_count == 1 and visitor.purchase_count == 1
