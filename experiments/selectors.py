@@ -80,7 +80,7 @@ def experiment_report(*, experiment: Experiment) -> dict:
     snapshot = getattr(experiment, "snapshot", None)
     return {
         "experiment": {"key": experiment.key, "name": experiment.name, "status": experiment.status},
-        "computed_at": snapshot.computed_at if snapshot else None,
+        "computed_at": snapshot.computed_at.isoformat() if snapshot else None,
         "goals": [experiment_results(experiment=experiment, goal=g) for g in goals],
         "segments": [
             {
