@@ -41,6 +41,10 @@ NECESSARY_EVENT_TYPES = frozenset(
 )
 
 
+class ConsentBelongsToMember(PermissionError):
+    """An anonymous caller tried to change the consent of a visitor now kept by a member."""
+
+
 def consent_defaults() -> dict[str, bool]:
     """The choices assumed until a visitor makes one."""
     return {p: bool(settings.CONSENT_DEFAULTS.get(p, False)) for p in PURPOSES}
@@ -80,6 +84,15 @@ def consent_for(*, visitor_uuid, user) -> dict[str, bool]:
     return record.choices if record is not None else consent_defaults()
 
 
+def consent_state(*, visitor_uuid, user) -> dict:
+    """The choices with whether they were made (`recorded`) and whether the visitor used an
+    email's unsubscribe link (`unsubscribed`): what the consent API shows."""
+    record = _record_for(visitor_uuid=visitor_uuid, user=user)
+    if record is None:
+        return {**consent_defaults(), "recorded": False, "unsubscribed": False}
+    return {**record.choices, "recorded": True, "unsubscribed": record.unsubscribed_at is not None}
+
+
 @transaction.atomic
 def consent_update(*, visitor_uuid, user, **choices: bool) -> dict[str, bool]:
     """Store new choices (any of analytics, personalization, marketing); returns all three.
@@ -90,11 +103,15 @@ def consent_update(*, visitor_uuid, user, **choices: bool) -> dict[str, bool]:
     if unknown:
         raise ValueError(f"Unknown consent purposes: {sorted(unknown)}")
     record = _record_for(visitor_uuid=visitor_uuid, user=user)
+    member = _member(user)
     if record is None:
         taken = Consent.objects.filter(visitor_uuid=visitor_uuid).exists()
+        if member is None and (taken or visitor_uuid is None):
+            raise ConsentBelongsToMember(
+                "This visitor's consent belongs to a member: log in to change it."
+            )
         record = Consent(**consent_defaults())
         record.visitor_uuid = None if taken or visitor_uuid is None else visitor_uuid
-    member = _member(user)
     if member is not None and record.user_id is None:
         record.user = member
     for purpose, value in choices.items():
@@ -111,11 +128,17 @@ def consent_unsubscribe(*, visitor_uuid, user_id: int | None) -> None:
 
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     with transaction.atomic():
-        consent_update(visitor_uuid=visitor_uuid, user=user, marketing=False)
         record = _record_for(visitor_uuid=visitor_uuid, user=user)
-        if record is not None:
-            record.unsubscribed_at = timezone.now()
-            record.save(update_fields=["unsubscribed_at", "updated_at"])
+        if record is None and visitor_uuid is not None:
+            # The signed link speaks for the visitor it was sent to, even when a member now
+            # keeps their record.
+            record = Consent.objects.filter(visitor_uuid=visitor_uuid).first()
+        if record is None:
+            consent_update(visitor_uuid=visitor_uuid, user=user, marketing=False)
+            record = _record_for(visitor_uuid=visitor_uuid, user=user)
+        record.marketing = False
+        record.unsubscribed_at = timezone.now()
+        record.save(update_fields=["marketing", "unsubscribed_at", "updated_at"])
 
 
 def consents_for_visitors(visitors) -> dict[int, dict[str, bool]]:

@@ -6,10 +6,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from personalization.consent import (
     PURPOSES,
+    ConsentBelongsToMember,
+    consent_defaults,
     consent_unsubscribe,
     consent_update,
     remember_consent,
@@ -29,13 +31,20 @@ def _choices_from(post) -> dict[str, bool]:
     return {purpose: post.get(purpose) in ("on", "1", "true") for purpose in PURPOSES}
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def consent_save(request: HttpRequest) -> HttpResponse:
-    """Store the banner's choice (Accept all / Only necessary / the ticked purposes), in the
-    database and the consent cookie; back to the page, or JSON for a script."""
-    choices = consent_update(
-        visitor_uuid=request.visitor_uuid, user=request.user, **_choices_from(request.POST)
-    )
+    """GET: the "Privacy choices" page (linked from every page's footer) to change the choice
+    later. POST: store the banner's or the page's choice (Accept all / Only necessary / the
+    ticked purposes), in the database and the consent cookie; back to the page, or JSON."""
+    if request.method == "GET":
+        context = {"saved": request.GET.get("saved") == "1", "consent_page": True}
+        return render(request, "personalization/consent.html", context)
+    try:
+        choices = consent_update(
+            visitor_uuid=request.visitor_uuid, user=request.user, **_choices_from(request.POST)
+        )
+    except ConsentBelongsToMember:  # an old browser id now kept by a member: this browser only
+        choices = {**consent_defaults(), **_choices_from(request.POST)}
     remember_consent(request, choices)
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(choices)

@@ -97,6 +97,49 @@ class TraitsSerializer(serializers.Serializer):
         return attrs
 
 
+class ConsentSerializer(serializers.Serializer):
+    """What the visitor agreed to. Send any of the three purposes to change them; the others
+    keep their value. Until a choice is stored the site's defaults apply (`recorded` false)."""
+
+    analytics = serializers.BooleanField(
+        required=False, help_text="Behaviour events beyond the strictly necessary ones."
+    )
+    personalization = serializers.BooleanField(
+        required=False, help_text="Content chosen for the visitor's segments (else default)."
+    )
+    marketing = serializers.BooleanField(
+        required=False, help_text="Journey emails, on-site messages and webhooks (opt-in)."
+    )
+    recorded = serializers.BooleanField(read_only=True)
+    unsubscribed = serializers.BooleanField(
+        read_only=True, help_text="True after the email's one-click unsubscribe."
+    )
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            message = "Send an object with analytics, personalization or marketing."
+            raise serializers.ValidationError({"non_field_errors": [message]})
+        unknown = sorted(set(data) - {"analytics", "personalization", "marketing"})
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    name: ["Unknown consent purpose (analytics, personalization, marketing)."]
+                    for name in unknown
+                }
+            )
+        for name, value in data.items():
+            if not isinstance(value, bool):
+                raise serializers.ValidationError({name: ["Must be true or false."]})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send analytics, personalization, marketing or several."]}
+            )
+        return attrs
+
+
 class RuleResultSerializer(serializers.Serializer):
     rule = serializers.CharField()
     matched = serializers.BooleanField()

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +19,7 @@ from personalization.api.mixins import CONTEXT_PARAMETERS, VisitorContextMixin
 from personalization.api.pagination import ListingPagination
 from personalization.api.serializers import (
     MAX_BATCH,
+    ConsentSerializer,
     EventsAcceptedSerializer,
     EventSerializer,
     EventsRejectedSerializer,
@@ -29,6 +30,12 @@ from personalization.api.serializers import (
 )
 from personalization.api.services import visitor_erase
 from personalization.api.throttles import IPRateThrottle, VisitorRateThrottle
+from personalization.consent import (
+    ConsentBelongsToMember,
+    consent_state,
+    consent_update,
+    remember_consent,
+)
 from personalization.context import build_context
 from personalization.middleware import rotate_visitor_cookie
 from personalization.models import Segment, Visitor
@@ -183,6 +190,58 @@ class VisitorExportView(APIDefaultsMixin, APIView):
         response = Response(visitor_export(visitor=request._request.visitor))
         response["Content-Disposition"] = 'attachment; filename="visitor-data.json"'
         return response
+
+
+# CONSENT
+# ------------------------------------------------------------------------------
+
+
+class ConsentView(APIDefaultsMixin, APIView):
+    """The visitor's consent: what the site's banner records, for apps and frontends.
+
+    The subject is the caller: the member (their record follows them to every device) or the
+    visitor of the token or cookie. The shop's server, calling with a staff token and the
+    visitor's X-Visitor-Token, speaks for that visitor."""
+
+    throttle_classes = [VisitorRateThrottle, IPRateThrottle]
+
+    def subject(self) -> dict:
+        request, user = self.request._request, self.request.user
+        if user.is_staff and getattr(request, "visitor_from_token", False):
+            return {"visitor_uuid": request.visitor_uuid, "user": None}
+        return {"visitor_uuid": request.visitor_uuid, "user": user}
+
+    @extend_schema(
+        responses={200: ConsentSerializer},
+        summary="The visitor's consent",
+        description="analytics, personalization and marketing; `recorded` is false while the "
+        "site's defaults apply (analytics and personalization on, marketing off).",
+    )
+    def get(self, request):
+        return Response(ConsentSerializer(consent_state(**self.subject())).data)
+
+    @extend_schema(
+        request=ConsentSerializer,
+        responses={200: ConsentSerializer},
+        summary="Record the visitor's consent",
+        description="Send any of analytics, personalization, marketing as true or false; the "
+        "others keep their value. Withholding analytics keeps only strictly necessary events; "
+        "withholding personalization serves default content on the site and in this API; "
+        "marketing is needed for journey messages.",
+    )
+    def patch(self, request):
+        choices = ConsentSerializer(data=request.data)
+        choices.is_valid(raise_exception=True)
+        subject = self.subject()
+        try:
+            stored = consent_update(**subject, **choices.validated_data)
+        except ConsentBelongsToMember as exc:
+            raise PermissionDenied(str(exc)) from None
+        if not getattr(request._request, "visitor_from_token", False):
+            remember_consent(request._request, stored)  # the browser's consent cookie
+        return Response(ConsentSerializer(consent_state(**subject)).data)
+
+    put = patch
 
 
 # EVENTS

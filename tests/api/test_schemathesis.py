@@ -78,7 +78,7 @@ def takes_input(operation) -> bool:
 def test_the_schema_is_valid_openapi_3_and_covers_every_endpoint(api_schema):
     paths = {operation.path for operation in operations(api_schema)}
     assert paths == {
-        "/api/v1/auth-token/", "/api/v1/events/", "/api/v1/experiments/",
+        "/api/v1/auth-token/", "/api/v1/consent/", "/api/v1/events/", "/api/v1/experiments/",
         "/api/v1/experiments/{key}/results/", "/api/v1/pages/", "/api/v1/pages/{id}/",
         "/api/v1/pages/find/", "/api/v1/pages/preview/", "/api/v1/preview-tokens/",
         "/api/v1/segments/", "/api/v1/visitor/", "/api/v1/visitor/export/", "/api/v1/visitors/",

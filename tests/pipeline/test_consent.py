@@ -10,10 +10,15 @@ import uuid
 import pytest
 from django.test import Client
 
-from personalization.consent import CONSENT_COOKIE, consent_for, consent_update
+from personalization.consent import (
+    CONSENT_COOKIE,
+    consent_for,
+    consent_unsubscribe,
+    consent_update,
+)
 from personalization.models import Consent, Event
 from tests.factories import PASSWORD, MemberFactory
-from tests.personalization.helpers import chosen_segment
+from tests.personalization.helpers import chosen_segment, signed_visitor_cookie
 
 pytestmark = pytest.mark.django_db
 BANNER = 'class="consent-banner"'
@@ -95,3 +100,44 @@ def test_consent_services_for_the_api():
     assert consent_for(visitor_uuid=visitor, user=None)["marketing"] is True
     with pytest.raises(ValueError, match="Unknown consent purposes"):
         consent_update(visitor_uuid=visitor, user=None, newsletters=True)
+
+
+def test_every_page_links_to_the_privacy_choices_where_the_choice_can_be_changed(client):
+    choose(client, choice="all")
+    footer = client.get("/").content.decode()
+    assert 'href="/personalization/consent/">Privacy choices</a>' in footer
+    page = client.get("/personalization/consent/").content.decode()
+    assert 'name="marketing" checked' in page and BANNER not in page
+    saved = client.post(
+        "/personalization/consent/",
+        {"choice": "custom", "personalization": "on", "next": "/personalization/consent/?saved=1"},
+    )
+    assert saved["Location"] == "/personalization/consent/?saved=1"
+    page = client.get(saved["Location"]).content.decode()
+    assert "Your choices are saved." in page
+    assert 'name="marketing" checked' not in page and 'name="personalization" checked' in page
+    assert Consent.objects.filter(user=None).get().choices == {
+        "analytics": False,
+        "personalization": True,
+        "marketing": False,
+    }
+
+
+def test_a_visitor_who_unsubscribed_can_opt_in_again_on_the_privacy_page(client):
+    visitor = uuid.uuid4()
+    consent_update(visitor_uuid=visitor, user=None, marketing=True)
+    consent_unsubscribe(visitor_uuid=visitor, user_id=None)
+    assert consent_for(visitor_uuid=visitor, user=None)["marketing"] is False
+    client.cookies["pv"] = signed_visitor_cookie(visitor)
+    client.post("/personalization/consent/", {"choice": "all"})
+    record = Consent.objects.get(visitor_uuid=visitor)
+    assert record.marketing is True and record.unsubscribed_at is None
+
+
+def test_an_unsubscribe_link_works_even_when_a_member_now_keeps_the_record():
+    member = MemberFactory()
+    visitor = uuid.uuid4()
+    Consent.objects.create(visitor_uuid=visitor, user=member, marketing=True)
+    consent_unsubscribe(visitor_uuid=visitor, user_id=None)
+    record = Consent.objects.get(user=member)
+    assert record.marketing is False and record.unsubscribed_at is not None
