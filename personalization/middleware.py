@@ -97,7 +97,8 @@ class VisitorMiddleware:
         request.visitor = SimpleLazyObject(lambda: load_visitor(request))
         response = self.get_response(request)
         wanted = getattr(request, "visitor_cookie_uuid", None) or request.visitor_uuid
-        if cookie_uuid != wanted:
+        # An API call naming its visitor by token is not a browser: it gets no cookie.
+        if cookie_uuid != wanted and not getattr(request, "visitor_from_token", False):
             set_visitor_cookie(response, wanted)
         self._remember_campaign(request, response)
         return response

@@ -224,3 +224,13 @@ def test_the_export_includes_the_visitors_consent_choices():
     Consent.objects.create(visitor_uuid=visitor.uuid, marketing=True)
     export = api_as(visitor.uuid).get("/api/v1/visitor/export/").json()
     assert export["consent"][0]["marketing"] is True
+
+
+def test_a_call_with_a_visitor_token_gets_no_visitor_cookie():
+    """Apps and servers name the visitor by token; a cookie would be of no use to them and
+    would name the token's visitor on a shared HTTP client."""
+    response = api_as(uuid.uuid4()).get("/api/v1/visitor/")
+    assert response.status_code == 200
+    assert "pv" not in response.cookies
+    browser = APIClient().get("/api/v1/visitor/")
+    assert "pv" in browser.cookies
