@@ -157,7 +157,8 @@ def _enter_or_restart(journeys: list[Journey], latest: dict[tuple[int, int], Eve
 
 
 def _cancel_followed_up(journeys: list[Journey], events: list[Event]) -> None:
-    """A follow-up event (e.g. the purchase) cancels entries still waiting for their window."""
+    """A follow-up event (e.g. the purchase) cancels the entry's steps still to come: before the
+    first message, or between messages (no reminder of a cart that was bought)."""
     for journey in journeys:
         if journey.trigger != TriggerKind.EVENT_WITHOUT_FOLLOW_UP:
             continue
@@ -170,7 +171,7 @@ def _cancel_followed_up(journeys: list[Journey], events: list[Event]) -> None:
                 latest.get(event.visitor_id, event.occurred_at), event.occurred_at
             )
         waiting = JourneyEntry.objects.filter(
-            journey=journey, visitor_id__in=latest, status=EntryStatus.WAITING, next_step=0
+            journey=journey, visitor_id__in=latest, status=EntryStatus.WAITING
         ).only("pk", "visitor_id", "triggered_at")
         cancelled = [e.pk for e in waiting if latest[e.visitor_id] >= e.triggered_at]
         if cancelled:
@@ -329,7 +330,7 @@ def _advance(entry_id: int, run: Run) -> str:
     journey, steps = entry.journey, run.steps_of(entry.journey_id)
     if entry.next_step >= len(steps):
         return _finish(entry, EntryStatus.DONE, run.now)
-    if entry.next_step == 0 and _followed_up(entry):
+    if _followed_up(entry):
         return _finish(entry, EntryStatus.CANCELLED, run.now)
     step = steps[entry.next_step]
     due = entry.step_base_at + step.delay

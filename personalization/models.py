@@ -513,13 +513,14 @@ class JourneyStep(Orderable):
                     validate_webhook_url(self.webhook_url)
                 except ValidationError as exc:
                     errors["webhook_url"] = exc.messages[0]
-        if self.action == StepAction.ON_SITE and self.message_text:
+        if self.action == StepAction.ON_SITE:
             from personalization.messaging import TemplateInvalid, template_check
 
-            try:
-                template_check(self.message_text)
-            except TemplateInvalid as exc:
-                errors["message_text"] = str(exc)
+            for name in ("message_title", "message_text"):
+                try:
+                    template_check(getattr(self, name))
+                except TemplateInvalid as exc:
+                    errors.setdefault(name, str(exc))
         if errors:
             raise ValidationError(errors)
 

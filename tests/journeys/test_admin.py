@@ -76,6 +76,7 @@ def test_an_editor_builds_a_journey(editor_client):
         ({"steps": [step(action="webhook", webhook_url="javascript:alert(1)")]}, "http"),
         ({"steps": [step(action="email")]}, "Choose the email to send."),
         ({"steps": [step(message_text="Hi {% if name %}")]}, "Template syntax error"),
+        ({"steps": [step(message_title="{{ name|shout }}")]}, "Template syntax error"),
     ],
 )
 def test_bad_journeys_are_refused_with_a_message(editor_client, form, message):

@@ -79,6 +79,22 @@ def test_a_purchase_inside_the_window_cancels_the_email(cart_journey):
     assert JourneyEntry.objects.get(journey=cart_journey).status == EntryStatus.CANCELLED
 
 
+def test_a_purchase_after_the_first_email_cancels_the_reminders_still_to_come(cart_journey):
+    assert cart_journey.steps.count() > 1  # the demo journey sends a second reminder
+    visitor = shopper()
+    with freeze_time(MORNING) as clock:
+        track(visitor, "add_to_cart", sku="litter-7l", price=1800)
+        clock.tick(2 * HOUR + MINUTE)
+        journeys_evaluate()
+        clock.tick(HOUR)
+        track(visitor, "purchase", amount=1800)
+        clock.tick(datetime.timedelta(days=3))
+        journeys_evaluate()
+    assert len(mail.outbox) == 1
+    entry = JourneyEntry.objects.get(journey=cart_journey)
+    assert entry.status == EntryStatus.CANCELLED and entry.next_step == 1
+
+
 def test_events_arriving_out_of_order_still_cancel_the_email(cart_journey):
     """The addition (10:00) reaches the database after the purchase (10:20): the window's
     check at 12:00 still finds the purchase."""
