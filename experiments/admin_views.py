@@ -32,7 +32,7 @@ def report(request, pk: int):
             "report": data,
             "srm_alarm": srm_alarm,
             "chart": cumulative_rate_svg(data["series"]),
-        "computed_at": getattr(getattr(experiment, "snapshot", None), "computed_at", None),
+            "computed_at": getattr(getattr(experiment, "snapshot", None), "computed_at", None),
             "problems": experiment.readiness_problems(),
             "page_title": f"Report: {experiment.name}",
             "header_title": f"Report: {experiment.name}",
