@@ -59,6 +59,7 @@ test: install
 bench: install
 	$(PY) bench/segments.py --write docs/benchmarks.md
 	$(PY) bench/ingest.py --write docs/benchmarks.md
+	$(PY) bench/pages.py --write docs/benchmarks.md
 	$(PY) bench/api.py --write docs/benchmarks.md
 	$(PY) bench/experiment_results.py --write docs/benchmarks.md
 	$(PY) bench/load/run.py --seconds 60 --write docs/benchmarks.md

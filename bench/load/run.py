@@ -229,7 +229,7 @@ def table(rows: list[dict]) -> list[str]:
     ]
     for row in rows:
         lines.append(
-            f"| {row['Name']} | {int(row['Request Count']):,} | "
+            f"| {(row.get('Type') or '') + ' '}{row['Name']} | {int(row['Request Count']):,} | "
             f"{float(row['Requests/s']):.1f} | {row['50%']} ms | {row['95%']} ms | "
             f"{row['99%']} ms | {row['Failure Count']} |"
         )
