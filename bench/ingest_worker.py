@@ -1,6 +1,6 @@
 """`manage.py rqworker events` for bench/ingest.py. With --without-goal-matching the experiments
-app's per-event `event_stored` receiver is disconnected: a what-if that shows the pipeline's own
-cost apart from goal matching. Never used outside the benchmark."""
+app's `events_stored` receiver is disconnected: a what-if that shows the pipeline's own cost
+apart from goal matching. Never used outside the benchmark."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from django.core.management import call_command  # noqa: E402
 
 if "--without-goal-matching" in sys.argv:
     from experiments.receivers import match_goals
-    from personalization.signals import event_stored
+    from personalization.signals import events_stored
 
-    event_stored.disconnect(match_goals)
+    events_stored.disconnect(match_goals)
 call_command("rqworker", "events")

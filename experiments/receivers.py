@@ -8,14 +8,14 @@ from django.dispatch import receiver
 
 from experiments.models import Experiment, Goal, Variant
 from experiments.registry import bump_registry
-from experiments.services import conversions_for_event, visitor_experiments_merge
-from personalization.signals import event_stored, visitors_merged
+from experiments.services import conversions_for_events, visitor_experiments_merge
+from personalization.signals import events_stored, visitors_merged
 
 
-@receiver(event_stored)
-def match_goals(sender, event, visitor, **kwargs) -> None:
-    """A stored event may reach the goal of an experiment the visitor was exposed to."""
-    conversions_for_event(event=event, visitor=visitor)
+@receiver(events_stored)
+def match_goals(sender, stored, **kwargs) -> None:
+    """A stored event may reach the goal of an experiment its visitor was exposed to."""
+    conversions_for_events(stored=stored)
 
 
 @receiver(visitors_merged)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -13,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, FloatField, Sum
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
+from wagtail.models import Page
 
 from config.jobs import enqueue
 from experiments.bucketing import assign
@@ -242,14 +244,24 @@ def _amount(event) -> Decimal:
     return amount if amount.is_finite() and amount >= 0 else Decimal("0")
 
 
-def goal_matches(goal: GoalSpec, event) -> bool:
-    """Whether `event` reaches `goal`."""
+def goal_could_match(goal: GoalSpec, event) -> bool:
+    """Whether `event` may reach `goal`, from the event's own fields (no query)."""
     if goal.kind == GoalKind.PAGE_VISIT:
-        if event.type != EventType.PAGE_VIEW or event.page is None or goal.page_path is None:
+        return event.type == EventType.PAGE_VIEW and event.page_id is not None
+    if goal.kind == GoalKind.CUSTOM:
+        return event.type == EventType.GOAL and event.name == goal.custom_name
+    return event.type == goal.event_type
+
+
+def goal_matches(goal: GoalSpec, event, page_path: str | None = None) -> bool:
+    """Whether `event` reaches `goal` (`page_path`: the event's page path when known)."""
+    if goal.kind == GoalKind.PAGE_VISIT:
+        if event.type != EventType.PAGE_VIEW or event.page_id is None or goal.page_path is None:
             return False
+        path = page_path if page_path is not None else event.page.path
         if goal.include_descendants:
-            return event.page.path.startswith(goal.page_path)
-        return event.page.path == goal.page_path
+            return path.startswith(goal.page_path)
+        return path == goal.page_path
     if goal.kind == GoalKind.CUSTOM:
         return event.type == EventType.GOAL and event.name == goal.custom_name
     if event.type != goal.event_type:
@@ -276,19 +288,43 @@ def conversion_record(*, exposure: Exposure, goal_id: int, event) -> bool:
 
 def conversions_for_event(*, event, visitor) -> int:
     """Match a newly stored event against the goals of the experiments its visitor saw."""
+    return conversions_for_events(stored=[(event, visitor)])
+
+
+def conversions_for_events(*, stored: list[tuple]) -> int:
+    """Match a batch of newly stored (event, visitor) pairs against the goals of the running
+    experiments their visitors saw: events no goal can match cost nothing, the rest one query
+    for the exposures of the whole batch (and one for page paths)."""
     registry = running_experiments()
-    if not registry.by_key:
+    if not registry.by_key or not stored:
         return 0
     specs = {spec.id: spec for spec in registry.by_key.values()}
-    exposures = Exposure.objects.filter(
-        visitor=visitor, experiment_id__in=specs, exposed_at__lte=event.occurred_at
-    )
-    stored = 0
-    for exposure in exposures:
-        for goal in specs[exposure.experiment_id].goals:
-            if goal_matches(goal, event):
-                stored += int(conversion_record(exposure=exposure, goal_id=goal.id, event=event))
-    return stored
+    goals = [goal for spec in specs.values() for goal in spec.goals]
+    candidates = [
+        (event, visitor)
+        for event, visitor in stored
+        if any(goal_could_match(goal, event) for goal in goals)
+    ]
+    if not candidates:
+        return 0
+    page_ids = {event.page_id for event, _ in candidates if event.page_id}
+    paths = dict(Page.objects.filter(pk__in=page_ids).values_list("pk", "path")) if page_ids else {}
+    exposures: dict[int, list[Exposure]] = defaultdict(list)
+    for exposure in Exposure.objects.filter(
+        visitor_id__in={visitor.pk for _, visitor in candidates}, experiment_id__in=specs
+    ):
+        exposures[exposure.visitor_id].append(exposure)
+    converted = 0
+    for event, visitor in candidates:
+        for exposure in exposures.get(visitor.pk, ()):
+            if exposure.exposed_at > event.occurred_at:
+                continue
+            for goal in specs[exposure.experiment_id].goals:
+                if goal_matches(goal, event, paths.get(event.page_id)):
+                    converted += int(
+                        conversion_record(exposure=exposure, goal_id=goal.id, event=event)
+                    )
+    return converted
 
 
 @transaction.atomic

@@ -59,7 +59,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from personalization.models import Event, EventType, Visitor
 from personalization.rollups import apply_event
-from personalization.signals import event_stored
+from personalization.signals import event_stored, events_stored
 
 logger = logging.getLogger(__name__)
 
@@ -244,8 +244,10 @@ def _after_store(new: list[Incoming], visitors: dict[int, Visitor]) -> None:
     from personalization.journeys import journeys_on_events
 
     journeys_on_events(events=[e.event for e in new])
-    for incoming in new:
-        event_stored.send(sender=Event, event=incoming.event, visitor=visitors[incoming.visitor_id])
+    stored = [(incoming.event, visitors[incoming.visitor_id]) for incoming in new]
+    for event, visitor in stored:
+        event_stored.send(sender=Event, event=event, visitor=visitor)
+    events_stored.send(sender=Event, stored=stored)
 
 
 def _drop_unknown_references(events: list[Incoming]) -> None:
