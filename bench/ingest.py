@@ -365,9 +365,9 @@ def report(results: list[dict], args) -> list[str]:
     errors = sum(r["errors"] for r in results)
     lines += [
         "",
-        "*Without goal matching* runs the same workers with the experiments app's per-event "
-        "`event_stored` receiver disconnected (bench/ingest_worker.py): a what-if showing the "
-        "pipeline's own cost.",
+        "*Without goal matching* runs the same workers with the experiments app's "
+        "`events_stored` receiver (goal matching) disconnected (bench/ingest_worker.py): "
+        "a what-if showing the pipeline's own cost.",
         "",
         f"Requests refused or failed: {errors}. Every accepted event was committed exactly once "
         "(the script waits for the exact row count). Targets: ≥ 5,000 events/s committed, p99 < "
