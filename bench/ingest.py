@@ -1,7 +1,7 @@
 """Event ingestion: sustained events/s from HTTP POST to committed PostgreSQL rows, with 1 and
 2 RQ workers, and the latency of the events endpoint meanwhile.
 
-    .venv/bin/python bench/ingest.py [--seconds 20] [--clients 4] [--batch 50]
+    .venv/bin/python bench/ingest.py [--seconds 20] [--clients 4] [--batch 50] [--rate 5000]
                                      [--write docs/benchmarks.md]
 
 What runs, all on this machine: gunicorn (production settings plus a bench-only URL, gthread,
@@ -179,8 +179,13 @@ class Endpoint:
     identities: list[str]
 
 
-def post_for(seconds: float, clients: int, batch: int, endpoint: Endpoint, tag: str) -> Load:
+def post_for(
+    seconds: float, clients: int, batch: int, endpoint: Endpoint, tag: str, rate: float = 0
+) -> Load:
+    """POST for `seconds`: as fast as the server answers, or paced to `rate` events/s in all
+    (each client keeps its own schedule, so latency is measured at that offered load)."""
     load, deadline = Load(), time.monotonic() + seconds
+    interval = clients * batch / rate if rate else 0.0
 
     def client(number: int) -> None:
         rng, conn, sequence = (
@@ -188,7 +193,13 @@ def post_for(seconds: float, clients: int, batch: int, endpoint: Endpoint, tag: 
             http.client.HTTPConnection(HOST, PORT, timeout=30),
             0,
         )
+        due = time.monotonic() + number * interval / max(clients, 1)
         while time.monotonic() < deadline:
+            if interval:
+                wait = due - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                due += interval
             events = [
                 {
                     "type": "page_view",
@@ -274,6 +285,18 @@ def run(workers: int, args, endpoint: Endpoint) -> dict:
         for process in fleet:
             stop(process)
 
+    paced = None
+    if args.rate:
+        fleet = rq_workers(workers)
+        try:
+            time.sleep(3)
+            before = stored_events()
+            tag = f"bench-{endpoint.label}-paced{workers}"
+            paced = post_for(args.seconds, args.clients, args.batch, endpoint, tag, args.rate)
+            wait_for_rows(before + paced.accepted)
+        finally:
+            for process in fleet:
+                stop(process)
     drained, backlog = drain_rate(workers, args, endpoint, f"bench-{endpoint.label}-b{workers}")
     what_if = (None, 0)
     if endpoint.label == "pipeline":
@@ -293,6 +316,10 @@ def run(workers: int, args, endpoint: Endpoint) -> dict:
         "drain_rate": drained,
         "backlog": backlog,
         "what_if": what_if[0],
+        "paced_rate": paced.accepted / args.seconds if paced else None,
+        "paced_p50": percentile(paced.latencies, 0.5) if paced else None,
+        "paced_p99": percentile(paced.latencies, 0.99) if paced else None,
+        "paced_errors": paced.errors if paced else 0,
     }
 
 
@@ -301,6 +328,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--batch", type=int, default=50, help="events per POST (API max 100)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=5000,
+        help="events/s offered in the paced run, where the endpoint's latency is measured "
+        "at a sustained load rather than at saturation (0: skip it)",
+    )
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=4)
     parser.add_argument("--write", type=Path, help="write the results into this Markdown file")
@@ -338,7 +372,8 @@ def main() -> None:
 def report(results: list[dict], args) -> list[str]:
     lines = [
         f"`.venv/bin/python bench/ingest.py --seconds {args.seconds:g} --clients {args.clients} "
-        f"--batch {args.batch}` — gunicorn ({args.web_workers} gthread workers × "
+        f"--batch {args.batch} --rate {args.rate:g}` — gunicorn ({args.web_workers} gthread "
+        f"workers × "
         f"{args.web_threads} threads, production settings) → POST ({args.batch} page views per "
         f"request, {args.clients} client threads, {VISITORS} visitors) → Redis stream → "
         "`rqworker events` → PostgreSQL, everything on this machine (web, workers, database, "
@@ -362,7 +397,22 @@ def report(results: list[dict], args) -> list[str]:
             f"({r['backlog']:,} events) "
             f"| {what_if} |"
         )
-    errors = sum(r["errors"] for r in results)
+    if args.rate:
+        lines += [
+            "",
+            f"Paced: the same setup with the clients offering {args.rate:,.0f} events/s "
+            f"({args.rate / args.batch:,.0f} POSTs/s) for {args.seconds:g} s — the endpoint's "
+            "latency at a sustained load, not at saturation:",
+            "",
+            "| endpoint | RQ workers | events/s accepted | endpoint p50 | endpoint p99 |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for r in results:
+            lines.append(
+                f"| {r['endpoint']} | {r['workers']} | {r['paced_rate']:,.0f} "
+                f"| {r['paced_p50']:.1f} ms | **{r['paced_p99']:.1f} ms** |"
+            )
+    errors = sum(r["errors"] + r["paced_errors"] for r in results)
     lines += [
         "",
         "*Without goal matching* runs the same workers with the experiments app's "
