@@ -20,10 +20,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import servers  # noqa: E402
+
 URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_experiments")
 os.environ["DATABASE_URL"] = URL
 os.environ.pop("REDIS_URL", None)
@@ -31,24 +32,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 
 def recreate_database() -> None:
-    parts = urlsplit(URL)
-    name = parts.path.lstrip("/")
-    base = [
-        "psql",
-        "-h",
-        parts.hostname or "127.0.0.1",
-        "-p",
-        str(parts.port or 5432),
-        "-U",
-        parts.username or "postgres",
-        "-d",
-        "postgres",
-        "-q",
-        "-c",
-    ]
-    subprocess.run([*base, f"DROP DATABASE IF EXISTS {name}"], check=True)
-    subprocess.run([*base, f"CREATE DATABASE {name}"], check=True)
-    subprocess.run(
+    servers.database(URL, "create")
+    subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env={**os.environ}
     )
 

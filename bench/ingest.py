@@ -26,8 +26,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,29 +35,20 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import servers  # noqa: E402
 from bench.report import machine_description, write_section  # noqa: E402
+from bench.servers import HOST, PG, database, free_port, stop, wait_for_gunicorn  # noqa: E402
 
 DATABASE = "bench_ingest"
-PG = "postgres://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/5"
-HOST = "127.0.0.1"
 VISITORS = 200
-
-
-def free_port() -> int:
-    """A port nobody listens on (never post to someone else's server)."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
 PORT = free_port()
+LOG = ROOT / "var" / "bench-ingest.log"
 
 
 def environment() -> dict[str, str]:
@@ -77,37 +66,13 @@ def environment() -> dict[str, str]:
     }
 
 
-def database(action: str) -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        if action == "create":
-            conn.execute(f"CREATE DATABASE {DATABASE}")
-
-
 def stored_events() -> int:
-    with psycopg.connect(f"{PG}/{DATABASE}") as conn:
-        return conn.execute("SELECT count(*) FROM personalization_event").fetchone()[0]
-
-
-LOG = ROOT / "var" / "bench-ingest.log"
+    return servers.scalar(f"{PG}/{DATABASE}", "SELECT count(*) FROM personalization_event")
 
 
 def start(command: list[str]) -> subprocess.Popen:
-    """A server process in its own process group, its output in var/bench-ingest.log."""
-    LOG.parent.mkdir(exist_ok=True)
-    with LOG.open("a") as log:
-        return subprocess.Popen(  # noqa: S603
-            command, cwd=ROOT, env=environment(), start_new_session=True, stdout=log, stderr=log
-        )
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    """A server process of this bench, its output in var/bench-ingest.log."""
+    return servers.start(command, cwd=ROOT, env=environment(), log=LOG)
 
 
 def gunicorn(workers: int, threads: int) -> subprocess.Popen:
@@ -122,21 +87,8 @@ def gunicorn(workers: int, threads: int) -> subprocess.Popen:
             "--log-level=warning",
         ]
     )
-    for _ in range(300):
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn stopped")
-        try:
-            conn = http.client.HTTPConnection(HOST, PORT, timeout=5)
-            conn.request("GET", "/api/v1/schema/")
-            server = conn.getresponse().getheader("Server", "")
-            conn.close()
-        except OSError:
-            time.sleep(0.1)
-            continue
-        if "gunicorn" not in server:
-            raise RuntimeError(f"port {PORT} is answered by {server!r}, not our gunicorn")
-        return process
-    raise RuntimeError("gunicorn did not start")
+    wait_for_gunicorn(process, PORT, "/api/v1/schema/")
+    return process
 
 
 def request(method: str, path: str, body: bytes = b"", headers: dict | None = None, conn=None):
@@ -340,7 +292,7 @@ def main() -> None:
     parser.add_argument("--write", type=Path, help="write the results into this Markdown file")
     args = parser.parse_args()
 
-    database("create")
+    database(f"{PG}/{DATABASE}", "create")
     redis.Redis.from_url(REDIS_URL).flushdb()  # the bench's own Redis database
     subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
@@ -362,7 +314,7 @@ def main() -> None:
         results = [run(w, args, endpoint) for endpoint in endpoints for w in (1, 2)]
     finally:
         stop(web)
-        database("drop")
+        database(f"{PG}/{DATABASE}", "drop")
     lines = report(results, args)
     print("\n".join(lines))
     if args.write:

@@ -30,8 +30,6 @@ import argparse
 import http.client
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,20 +41,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-PG = "postgres://postgres@127.0.0.1:5432"
+
+from bench.servers import HOST, PG, database, free_port, start, stop, wait_for_gunicorn  # noqa: E402
+
 DATABASE = "bench_pages"
 REDIS_URL = "redis://127.0.0.1:6379/8"
-HOST = "127.0.0.1"
 VISITORS = 300
 SEGMENTS = 100
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
 PORT = free_port()
 ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -71,54 +62,15 @@ ENV = {
 os.environ.update(ENV)  # this process sets up the pages and counts queries on the same database
 
 
-def database(action: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        if action == "create":
-            conn.execute(f"CREATE DATABASE {DATABASE}")
-
-
 def manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True)  # noqa: S603
 
 
 def gunicorn() -> subprocess.Popen:
-    process = subprocess.Popen(  # noqa: S603
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "config.wsgi",
-            f"--bind={HOST}:{PORT}",
-            "--workers=2",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(300):
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn stopped")
-        try:
-            status, _, server = get("/")
-        except OSError:
-            time.sleep(0.1)
-            continue
-        if "gunicorn" not in server:
-            raise RuntimeError(f"port {PORT} is answered by {server!r}, not our gunicorn")
-        return process
-    raise RuntimeError("gunicorn did not start")
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    command = [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", f"--bind={HOST}:{PORT}"]
+    process = start([*command, "--workers=2", "--log-level=warning"], cwd=ROOT)
+    wait_for_gunicorn(process, PORT)
+    return process
 
 
 def get(path: str, cookie: str = "") -> tuple[int, bytes, str]:
@@ -299,7 +251,7 @@ def main() -> None:
     import django
     import redis
 
-    database("create")
+    database(f"{PG}/{DATABASE}", "create")
     redis.Redis.from_url(REDIS_URL).flushdb()
     manage("migrate", "--noinput", "-v", "0")
     manage("collectstatic", "--noinput", "-v", "0")
@@ -330,7 +282,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        database("drop")
+        database(f"{PG}/{DATABASE}", "drop")
         redis.Redis.from_url(REDIS_URL).flushdb()
 
     lines = report(configurations, rows, queries, enabled, args)

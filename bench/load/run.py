@@ -14,15 +14,17 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from bench import servers  # noqa: E402
+from bench.servers import stop  # noqa: E402
+
 PY = sys.executable
 PORT = int(os.environ.get("LOAD_PORT", "8099"))
 DB_URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_load")
@@ -48,32 +50,8 @@ def manage(*args: str) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=ENV, check=True)
 
 
-def psql(sql: str) -> str:
-    parts = urlsplit(DB_URL)
-    return subprocess.run(
-        [
-            "psql",
-            "-h",
-            parts.hostname or "127.0.0.1",
-            "-p",
-            str(parts.port or 5432),
-            "-U",
-            parts.username or "postgres",
-            "-d",
-            "postgres",
-            "-qtAc",
-            sql,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
 def prepare() -> None:
-    name = urlsplit(DB_URL).path.lstrip("/")
-    psql(f"DROP DATABASE IF EXISTS {name}")
-    psql(f"CREATE DATABASE {name}")
+    servers.database(DB_URL, "create")
     subprocess.run(["redis-cli", "-u", REDIS, "FLUSHDB"], check=True, capture_output=True)
     manage("migrate", "--noinput", "-v0")
     manage("collectstatic", "--noinput", "-v0")
@@ -92,22 +70,7 @@ def prepare() -> None:
 
 
 def start(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        args,
-        cwd=ROOT,
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+    return servers.start(args, cwd=ROOT, env=ENV)
 
 
 def wait_for_server() -> None:
@@ -123,28 +86,8 @@ def wait_for_server() -> None:
 
 
 def stored_events() -> int:
-    name = urlsplit(DB_URL).path.lstrip("/")
-    parts = urlsplit(DB_URL)
-    return int(
-        subprocess.run(
-            [
-                "psql",
-                "-h",
-                parts.hostname or "127.0.0.1",
-                "-p",
-                str(parts.port or 5432),
-                "-U",
-                parts.username or "postgres",
-                "-d",
-                name,
-                "-qtAc",
-                "SELECT count(*) FROM personalization_event WHERE name = 'load-test'",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    )
+    sql = "SELECT count(*) FROM personalization_event WHERE name = 'load-test'"
+    return servers.scalar(DB_URL, sql)
 
 
 def wait_for_drain(expected: int, limit: float = 180) -> int:
@@ -229,7 +172,8 @@ def table(rows: list[dict]) -> list[str]:
     ]
     for row in rows:
         lines.append(
-            f"| {(row.get('Type') or '') + ' '}{row['Name']} | {int(row['Request Count']):,} | "
+            f"| {' '.join(filter(None, (row.get('Type'), row['Name'])))} "
+            f"| {int(row['Request Count']):,} | "
             f"{float(row['Requests/s']):.1f} | {row['50%']} ms | {row['95%']} ms | "
             f"{row['99%']} ms | {row['Failure Count']} |"
         )
@@ -276,8 +220,7 @@ def main() -> None:
                 machine_description(),
             ],
         )
-    name = urlsplit(DB_URL).path.lstrip("/")
-    psql(f"DROP DATABASE IF EXISTS {name}")
+    servers.database(DB_URL, "drop")
     if errors or stored != accepted:
         raise SystemExit(1)
 
