@@ -84,21 +84,33 @@ def consent_for(*, visitor_uuid, user) -> dict[str, bool]:
     return record.choices if record is not None else consent_defaults()
 
 
-def consent_state(*, visitor_uuid, user) -> dict:
-    """The choices with whether they were made (`recorded`) and whether the visitor used an
-    email's unsubscribe link (`unsubscribed`): what the consent API shows."""
-    record = _record_for(visitor_uuid=visitor_uuid, user=user)
+def _state(record: Consent | None) -> dict:
     if record is None:
         return {**consent_defaults(), "recorded": False, "unsubscribed": False}
     return {**record.choices, "recorded": True, "unsubscribed": record.unsubscribed_at is not None}
 
 
-@transaction.atomic
+def consent_state(*, visitor_uuid, user) -> dict:
+    """The choices with whether they were made (`recorded`) and whether the visitor used an
+    email's unsubscribe link (`unsubscribed`): what the consent API shows."""
+    return _state(_record_for(visitor_uuid=visitor_uuid, user=user))
+
+
 def consent_update(*, visitor_uuid, user, **choices: bool) -> dict[str, bool]:
     """Store new choices (any of analytics, personalization, marketing); returns all three.
 
     A member's record is kept against their account; an anonymous visitor's against their id
     (and it becomes the member's when they log in)."""
+    return _record_save(visitor_uuid=visitor_uuid, user=user, **choices).choices
+
+
+def consent_change(*, visitor_uuid, user, **choices: bool) -> dict:
+    """`consent_update`, returning the new `consent_state`."""
+    return _state(_record_save(visitor_uuid=visitor_uuid, user=user, **choices))
+
+
+@transaction.atomic
+def _record_save(*, visitor_uuid, user, **choices: bool) -> Consent:
     unknown = set(choices) - set(PURPOSES)
     if unknown:
         raise ValueError(f"Unknown consent purposes: {sorted(unknown)}")
@@ -119,7 +131,7 @@ def consent_update(*, visitor_uuid, user, **choices: bool) -> dict[str, bool]:
     if choices.get("marketing"):
         record.unsubscribed_at = None
     record.save()
-    return record.choices
+    return record
 
 
 def consent_unsubscribe(*, visitor_uuid, user_id: int | None) -> None:
@@ -134,8 +146,7 @@ def consent_unsubscribe(*, visitor_uuid, user_id: int | None) -> None:
             # keeps their record.
             record = Consent.objects.filter(visitor_uuid=visitor_uuid).first()
         if record is None:
-            consent_update(visitor_uuid=visitor_uuid, user=user, marketing=False)
-            record = _record_for(visitor_uuid=visitor_uuid, user=user)
+            record = _record_save(visitor_uuid=visitor_uuid, user=user, marketing=False)
         record.marketing = False
         record.unsubscribed_at = timezone.now()
         record.save(update_fields=["marketing", "unsubscribed_at", "updated_at"])

@@ -78,6 +78,12 @@ def use_visitor(request: HttpRequest, visitor_uuid: uuid.UUID) -> None:
     reload_visitor(request)
 
 
+def server_speaks_for_visitor(request) -> bool:
+    """Whether a staff caller (the shop's server) names the visitor it acts for by
+    X-Visitor-Token: then the visitor, not the staff account, is the subject of the call."""
+    return request.user.is_staff and getattr(request._request, "visitor_from_token", False)
+
+
 class VisitorTokenAuthentication(BaseAuthentication):
     """Reads `X-Visitor-Token` into the request's visitor; never authenticates a user.
 

@@ -14,7 +14,11 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from wagtail.models import Page
 
-from personalization.api.authentication import reload_visitor, visitor_token_issue
+from personalization.api.authentication import (
+    reload_visitor,
+    server_speaks_for_visitor,
+    visitor_token_issue,
+)
 from personalization.api.base import APIDefaultsMixin
 from personalization.api.mixins import CONTEXT_PARAMETERS, VisitorContextMixin
 from personalization.api.pagination import ListingPagination
@@ -32,9 +36,10 @@ from personalization.api.serializers import (
 from personalization.api.services import visitor_erase
 from personalization.api.throttles import IPRateThrottle, VisitorRateThrottle
 from personalization.consent import (
+    PURPOSES,
     ConsentBelongsToMember,
+    consent_change,
     consent_state,
-    consent_update,
     remember_consent,
 )
 from personalization.context import build_context
@@ -207,10 +212,8 @@ class ConsentView(APIDefaultsMixin, APIView):
     throttle_classes = [VisitorRateThrottle, IPRateThrottle]
 
     def subject(self) -> dict:
-        request, user = self.request._request, self.request.user
-        if user.is_staff and getattr(request, "visitor_from_token", False):
-            return {"visitor_uuid": request.visitor_uuid, "user": None}
-        return {"visitor_uuid": request.visitor_uuid, "user": user}
+        user = None if server_speaks_for_visitor(self.request) else self.request.user
+        return {"visitor_uuid": self.request._request.visitor_uuid, "user": user}
 
     @extend_schema(
         responses={200: ConsentSerializer},
@@ -233,14 +236,14 @@ class ConsentView(APIDefaultsMixin, APIView):
     def patch(self, request):
         choices = ConsentSerializer(data=request.data)
         choices.is_valid(raise_exception=True)
-        subject = self.subject()
         try:
-            stored = consent_update(**subject, **choices.validated_data)
+            state = consent_change(**self.subject(), **choices.validated_data)
         except ConsentBelongsToMember as exc:
             raise PermissionDenied(str(exc)) from None
         if not getattr(request._request, "visitor_from_token", False):
-            remember_consent(request._request, stored)  # the browser's consent cookie
-        return Response(ConsentSerializer(consent_state(**subject)).data)
+            choices = {purpose: state[purpose] for purpose in PURPOSES}
+            remember_consent(request._request, choices)  # the browser's consent cookie
+        return Response(ConsentSerializer(state).data)
 
     put = patch
 
@@ -339,7 +342,7 @@ class EventsView(APIDefaultsMixin, APIView):
     def payload(self, event: dict, sections: dict[int, str | None]) -> dict:
         """The queue payload: for the shop's server, the token's visitor; else the caller."""
         request, user = self.request._request, self.request.user
-        if user.is_staff and getattr(request, "visitor_from_token", False):
+        if server_speaks_for_visitor(self.request):
             visitor_uuid, user_id = request.visitor_uuid, None
         else:
             visitor_uuid = request.visitor.uuid
