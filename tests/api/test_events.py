@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 import uuid
 
 import pytest
@@ -72,6 +73,22 @@ def test_a_members_events_are_their_own(run_jobs):
     with run_jobs():
         post(api_as(uuid.uuid4(), user=member), {"type": "goal", "name": "quiz-done"})
     assert Event.objects.get(name="quiz-done").visitor.user == member
+
+
+def test_a_token_naming_a_members_visitor_adds_nothing_to_their_history(run_jobs):
+    from tests.factories import MemberFactory
+
+    member = MemberFactory()
+    theirs = Visitor.objects.create(user=member)
+    with run_jobs():
+        assert post(api_as(theirs.uuid), {"type": "goal", "name": "anon"}).status_code == 202
+        other = MemberFactory()
+        assert post(api_as(theirs.uuid, user=other), {"type": "goal", "name": "other"}).json() == {
+            "accepted": 1
+        }
+    assert not Event.objects.filter(visitor=theirs).exists()
+    assert Event.objects.get(name="anon").visitor.user is None
+    assert Event.objects.get(name="other").visitor.user == other
 
 
 def test_the_shops_server_reports_a_purchase_for_a_visitor(run_jobs, staff):
@@ -213,6 +230,17 @@ def test_a_visitor_sending_too_fast_is_throttled_with_retry_after(settings):
     assert throttled.status_code == 429
     assert 0 < int(throttled["Retry-After"]) <= 60
     assert post(api_as(uuid.uuid4()), {"type": "goal", "name": "g"}).status_code == 202
+
+
+def test_a_throttled_visitor_may_send_again_when_the_window_ends(settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "visitor": "1/second"}
+    api = api_as(uuid.uuid4())
+    assert post(api, {"type": "goal", "name": "g"}).status_code == 202
+    throttled = post(api, {"type": "goal", "name": "g"})
+    assert throttled.status_code == 429
+    assert throttled["Retry-After"] == "1"
+    time.sleep(1.1)
+    assert post(api, {"type": "goal", "name": "g"}).status_code == 202
 
 
 def test_one_address_sending_for_many_visitors_is_throttled(settings):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from personalization.models import Consent, Event, EventType, Visitor
 from personalization.services import event_payload, events_ingest, events_purge, events_track
 from personalization.signals import event_stored
+from tests.api.helpers import api_as
 from tests.factories import MemberFactory
 from tests.pipeline.helpers import page_views
 
@@ -140,6 +141,22 @@ def test_when_redis_is_down_every_event_is_stored_synchronously(
         events_track(batch[10:])
     assert Event.objects.filter(idempotency_key__startswith="down-").count() == 20
     assert "Redis unavailable" in caplog.text
+
+
+def test_when_redis_is_down_the_events_api_still_accepts_and_stores(
+    settings, django_capture_on_commit_callbacks, caplog
+):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    settings.JOBS_INLINE = False
+    batch = [{"type": "page_view", "idempotency_key": f"api-down-{i}"} for i in range(3)]
+    with (
+        caplog.at_level(logging.WARNING),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = api_as(uuid.uuid4()).post("/api/v1/events/", batch, format="json")
+    assert response.status_code == 202  # the throttle lets it through rather than failing
+    assert Event.objects.filter(idempotency_key__startswith="api-down-").count() == 3
+    assert "not throttled" in caplog.text
 
 
 # CONSENT
