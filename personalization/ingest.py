@@ -324,6 +324,7 @@ def _assign_visitors(events: list[Incoming], rows: list[Visitor]) -> dict[int, i
             by_uuid[visitor.uuid] = visitor
             if visitor.user_id:
                 by_user.setdefault(visitor.user_id, visitor)
+    _give_strangers_new_visitors(events, by_uuid, by_user)
     attach: dict[int, int] = {}
     for event in events:
         if event.user_id and event.user_id in by_user:
@@ -338,6 +339,30 @@ def _assign_visitors(events: list[Incoming], rows: list[Visitor]) -> dict[int, i
             by_user[event.user_id] = visitor
         event.visitor_id = visitor.pk
     return attach
+
+
+def _give_strangers_new_visitors(
+    events: list[Incoming], by_uuid: dict[uuid.UUID, Visitor], by_user: dict[int, Visitor]
+) -> None:
+    """An event naming a member's visitor but not sent as that member (a browser or token the
+    member used before, now anonymous or someone else's) never lands in the member's history:
+    as `load_visitor` decides for pages, it gets a new visitor (one per named visitor and
+    sender in the batch), which becomes the sender's own when the sender is a member."""
+    strangers: dict[tuple[uuid.UUID, int | None], list[Incoming]] = {}
+    for event in events:
+        if event.user_id and event.user_id in by_user:
+            continue
+        named = by_uuid[event.visitor_uuid]
+        if named.merged_into_id or named.user_id in (None, event.user_id):
+            continue
+        strangers.setdefault((event.visitor_uuid, event.user_id), []).append(event)
+    if not strangers:
+        return
+    fresh = Visitor.objects.bulk_create([Visitor(uuid=uuid.uuid4()) for _ in strangers])
+    for visitor, group in zip(fresh, strangers.values(), strict=True):
+        by_uuid[visitor.uuid] = visitor
+        for event in group:
+            event.visitor_uuid = visitor.uuid
 
 
 INSERT_COLUMNS = (

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import Q
 
 from personalization.attributes import attribute_for
@@ -35,19 +34,6 @@ class SegmentExplanation:
     matched: bool
     clauses: list[ClauseResult]
     decided_by: str
-
-
-def visitor_owner(visitor_uuid: uuid.UUID) -> int | None:
-    """The member whose visitor `visitor_uuid` is, if any (None also when there is no such
-    visitor yet). Raw SQL: it runs on every events API call, where compiling the ORM query
-    cost more than the query itself."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT user_id FROM {Visitor._meta.db_table} WHERE uuid = %s",  # noqa: S608
-            [Visitor._meta.get_field("uuid").get_db_prep_value(visitor_uuid, connection)],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 def visitor_find(query: str) -> tuple[Visitor | None, Any]:

@@ -20,16 +20,21 @@ from personalization.ingest import redis_client
 
 logger = logging.getLogger(__name__)
 
-# KEYS[1] counter, ARGV[1] window in ms → {requests in this window, ms until it ends}. A
-# counter found without an expiry (it cannot happen, but it would block forever) gets one.
+# Each KEYS[i] a counter, ARGV[i] its window in ms → {count, ms left} for each. A counter found
+# without an expiry (it cannot happen, but it would block forever) gets one.
 _COUNT = """
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
+local result = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('PEXPIRE', key, ARGV[i])
+    ttl = tonumber(ARGV[i])
+  end
+  result[#result + 1] = count
+  result[#result + 1] = ttl
 end
-return {count, ttl}
+return result
 """
 _scripts: dict[str, object] = {}
 
@@ -43,8 +48,32 @@ def _count_script():
     return script
 
 
+def throttles_count(throttles: list, request, view) -> None:
+    """Count this request against every Redis-backed throttle in one script call, so that
+    their `allow_request` only reads the result (one round trip, however many throttles)."""
+    counted = [t for t in throttles if isinstance(t, SettingsRateThrottle) and settings.REDIS_URL]
+    for throttle in counted:
+        throttle.key = throttle.get_cache_key(request, view)
+        throttle.counted = None
+    counted = [t for t in counted if t.key is not None]
+    if not counted:
+        return
+    keys = [cache.make_key(f"{t.key}:{t.duration}") for t in counted]
+    try:
+        result = _count_script()(keys=keys, args=[t.duration * 1000 for t in counted])
+    except RedisError as exc:
+        # A rate limit must not take the API down with Redis: let the request through.
+        logger.warning("Redis unavailable (%s); request not throttled", exc)
+        return
+    for i, throttle in enumerate(counted):
+        throttle.counted = (result[2 * i], result[2 * i + 1])
+
+
 class SettingsRateThrottle(SimpleRateThrottle):
-    """A throttle whose rate is `settings.API_THROTTLE_RATES[scope]`."""
+    """A throttle whose rate is `settings.API_THROTTLE_RATES[scope]`; with Redis, counted by
+    `throttles_count` (which `APIDefaultsMixin.check_throttles` calls first)."""
+
+    counted: tuple[int, int] | None = None  # (requests in this window, ms until it ends)
 
     def get_rate(self) -> str:
         return settings.API_THROTTLE_RATES[self.scope]
@@ -52,22 +81,14 @@ class SettingsRateThrottle(SimpleRateThrottle):
     def allow_request(self, request, view) -> bool:
         if not settings.REDIS_URL:
             return super().allow_request(request, view)
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        key = cache.make_key(f"{self.key}:{self.duration}")
-        try:
-            count, self.remaining_ms = _count_script()(keys=[key], args=[self.duration * 1000])
-        except RedisError as exc:
-            # A rate limit must not take the API down with Redis: let the request through.
-            logger.warning("Redis unavailable (%s); %s not throttled", exc, self.scope)
-            return True
-        return count <= self.num_requests
+        if not hasattr(self, "key"):  # used alone, not through APIDefaultsMixin
+            throttles_count([self], request, view)
+        return self.counted is None or self.counted[0] <= self.num_requests
 
     def wait(self) -> float | None:
         if not settings.REDIS_URL:
             return super().wait()
-        return self.remaining_ms / 1000
+        return self.counted[1] / 1000 if self.counted else None
 
     def get_ident_key(self, request) -> str | None:
         raise NotImplementedError

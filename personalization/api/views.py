@@ -49,7 +49,7 @@ from personalization.context import build_context
 from personalization.middleware import rotate_visitor_cookie
 from personalization.models import Segment, Visitor
 from personalization.resolver import Resolution, resolve
-from personalization.selectors import segments_explain, visitor_export, visitor_owner
+from personalization.selectors import segments_explain, visitor_export
 from personalization.services import event_payload, events_track, visitor_declare_traits
 
 # VISITORS
@@ -350,21 +350,14 @@ class EventsView(APIDefaultsMixin, APIView):
         return Response({"accepted": len(valid)}, status=status.HTTP_202_ACCEPTED)
 
     def events_subject(self) -> tuple[uuid.UUID, int | None]:
-        """Whose events these are, as (visitor id, member id), decided as `load_visitor` decides
-        for pages but with one narrow query instead of loading the visitor: the shop's server
-        speaks for the token's visitor; a member's events are filed by the worker under the
-        member's own visitor (following merges, as for the site's page views); a visitor id
-        that is another member's is replaced by a new one, so nothing lands in their history."""
+        """Whose events these are, as (visitor id, member id), without a query: the shop's
+        server speaks for the token's visitor, anyone else for themselves. The worker files
+        them as `load_visitor` decides for pages (the member's own visitor, merges followed,
+        never another member's history)."""
         request, user = self.request._request, self.request.user
         if server_speaks_for_visitor(self.request):
             return request.visitor_uuid, None
-        member_id = user.pk if user.is_authenticated else None
-        owner = visitor_owner(request.visitor_uuid)
-        if owner is None or owner == member_id:
-            return request.visitor_uuid, member_id
-        if member_id:
-            return uuid.uuid4(), member_id
-        return rotate_visitor_cookie(request), None
+        return request.visitor_uuid, user.pk if user.is_authenticated else None
 
     @staticmethod
     def payload(

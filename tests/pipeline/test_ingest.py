@@ -101,6 +101,28 @@ def test_an_anonymous_visitor_becomes_the_member_who_logs_in():
     assert Visitor.objects.get(uuid=browser).user == member
 
 
+def test_events_naming_a_members_visitor_but_not_sent_as_them_never_join_their_history():
+    alice, bob, carol = MemberFactory(), MemberFactory(), MemberFactory()
+    alices = Visitor.objects.create(user=alice)
+    carols = Visitor.objects.create(user=carol)
+    named = alices.uuid  # a browser or token Alice used, now anonymous or someone else's
+    events_ingest(
+        payloads=[
+            event_payload(visitor_uuid=named, type="goal", name="anonymous", idempotency_key=k)
+            for k in ("a1", "a2")
+        ]
+        + [event_payload(visitor_uuid=named, user_id=bob.pk, type="goal", name="bob")]
+        + [event_payload(visitor_uuid=named, user_id=carol.pk, type="goal", name="carol")]
+        + [event_payload(visitor_uuid=named, user_id=alice.pk, type="goal", name="alice")]
+    )
+    assert set(Event.objects.filter(visitor=alices).values_list("name", flat=True)) == {"alice"}
+    anonymous = Visitor.objects.get(events__name="anonymous", events__idempotency_key="a1")
+    assert anonymous.user is None and anonymous != alices
+    assert Event.objects.filter(name="anonymous", visitor=anonymous).count() == 2
+    assert Event.objects.get(name="bob").visitor.user == bob  # a new visitor, now Bob's own
+    assert Event.objects.get(name="carol").visitor == carols
+
+
 def test_malformed_events_are_left_out_and_the_rest_stored(caplog):
     good = page_views(2)
     bad = [
