@@ -205,6 +205,19 @@ def rq_workers(count: int, *options: str) -> list[subprocess.Popen]:
     return [start(command) for _ in range(count)]
 
 
+def wait_until_listening(count: int, timeout: float = 60) -> None:
+    """Until `count` RQ workers have registered (Django loaded: 3.5-6 s of CPU here, which
+    would otherwise compete with the first seconds of a measured run), plus a second."""
+    from rq import Worker
+
+    connection, deadline = redis.Redis.from_url(REDIS_URL), time.monotonic() + timeout
+    while Worker.count(connection=connection) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{count} RQ worker(s) did not start in {timeout:g} s; see {LOG}")
+        time.sleep(0.1)
+    time.sleep(1)
+
+
 def drain_rate(workers: int, args, endpoint: Endpoint, tag: str, *options: str) -> tuple:
     """Post a backlog with no worker running, then time `workers` workers draining it:
     (events/s from the first commit to the last, events)."""
@@ -226,7 +239,7 @@ def run(workers: int, args, endpoint: Endpoint) -> dict:
     before = stored_events()
     fleet = rq_workers(workers)
     try:
-        time.sleep(3)  # the workers load Django
+        wait_until_listening(workers)
         began = time.monotonic()
         tag = f"bench-{endpoint.label}-live{workers}"
         load = post_for(args.seconds, args.clients, args.batch, endpoint, tag)
@@ -241,7 +254,7 @@ def run(workers: int, args, endpoint: Endpoint) -> dict:
     if args.rate:
         fleet = rq_workers(workers)
         try:
-            time.sleep(3)
+            wait_until_listening(workers)
             before = stored_events()
             tag = f"bench-{endpoint.label}-paced{workers}"
             paced = post_for(args.seconds, args.clients, args.batch, endpoint, tag, args.rate)

@@ -526,7 +526,9 @@ def _client_and_script() -> tuple[Redis, Any]:
                 client = Redis.from_url(
                     url,
                     socket_connect_timeout=settings.EVENTS_REDIS_TIMEOUT,
-                    socket_timeout=max(settings.EVENTS_REDIS_TIMEOUT, 5.0),
+                    socket_timeout=max(
+                        settings.EVENTS_REDIS_TIMEOUT, settings.EVENTS_IDLE_SECONDS + 5
+                    ),
                     health_check_interval=30,
                 )
                 found = _clients[url] = (client, client.register_script(_PUBLISH))
@@ -610,9 +612,11 @@ def drain(*, max_seconds: float | None = None) -> int:
     budget = settings.EVENTS_DRAIN_SECONDS if max_seconds is None else max_seconds
     deadline = time.monotonic() + budget
     stored = _reclaim(client, stream, consumer)
+    # None: do not wait (redis-py reads block=0 as "wait forever").
+    idle_ms = int(settings.EVENTS_IDLE_SECONDS * 1000) or None
     while True:
         batch = client.xreadgroup(
-            GROUP, consumer, {stream: ">"}, count=settings.EVENTS_BATCH_ENTRIES
+            GROUP, consumer, {stream: ">"}, count=settings.EVENTS_BATCH_ENTRIES, block=idle_ms
         )
         entries = batch[0][1] if batch else []
         if not entries:
@@ -622,6 +626,8 @@ def drain(*, max_seconds: float | None = None) -> int:
             if client.xlen(stream):
                 drain_enqueue(client)  # leave the backlog to a fresh job (and any free worker)
             break
+        if len(entries) < settings.EVENTS_BATCH_ENTRIES and settings.EVENTS_GATHER_SECONDS:
+            time.sleep(settings.EVENTS_GATHER_SECONDS)
     with contextlib.suppress(ResponseError):  # the stream was deleted meanwhile (by an operator)
         client.xgroup_delconsumer(stream, GROUP, consumer)
     return stored

@@ -314,6 +314,11 @@ EVENTS_BATCH_SIZE = int_setting("EVENTS_BATCH_SIZE", 2000, minimum=1)  # events/
 EVENTS_CLAIM_IDLE_SECONDS = int_setting("EVENTS_CLAIM_IDLE_SECONDS", 60, minimum=1)
 EVENTS_MAX_DELIVERIES = 5  # then the entry goes to the dead-letter stream
 EVENTS_DRAIN_SECONDS = 30  # a drain job hands a remaining backlog to a fresh job after this
+# Under steady traffic a drain job keeps reading (waiting up to EVENTS_IDLE_SECONDS for the next
+# event) instead of ending whenever the stream is momentarily empty and being started again, and
+# after a short read lets a batch gather for EVENTS_GATHER_SECONDS: fewer, larger transactions.
+EVENTS_IDLE_SECONDS = 1.0
+EVENTS_GATHER_SECONDS = 0.05
 EVENTS_REDIS_TIMEOUT = 0.5  # seconds to connect before storing synchronously
 EVENTS_REDIS_RETRY_SECONDS = 5  # after a Redis failure, write directly for this long
 

@@ -22,3 +22,7 @@ if REDIS_URL:  # noqa: F405
     # Each test run gets its own key prefix: the test database is new, so nothing cached by an
     # earlier run (renditions, compiled segments) may be read back. Entries expire on their own.
     CACHES["default"]["KEY_PREFIX"] = f"cms-test-{os.getpid()}"  # noqa: F405
+# A burst worker in a test should finish as soon as the stream is empty (one test covers the
+# waiting itself).
+EVENTS_IDLE_SECONDS = 0
+EVENTS_GATHER_SECONDS = 0

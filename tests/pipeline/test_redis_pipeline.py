@@ -5,6 +5,8 @@ one, redelivered batches add nothing, and a poison entry blocks nothing."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import django_rq
 import pytest
@@ -143,6 +145,22 @@ def test_a_long_backlog_is_handed_to_a_fresh_job(settings, events_queue):
     assert events_queue.count == 1
     run_worker(events_queue)
     assert Event.objects.filter(idempotency_key__startswith="backlog-").count() == 200
+
+
+def test_under_steady_traffic_a_drain_job_waits_for_the_next_events_instead_of_ending(
+    settings,
+):
+    settings.EVENTS_IDLE_SECONDS = 1.0
+    settings.EVENTS_GATHER_SECONDS = 0.05
+    ingest.publish(page_views(5, prefix="steady-early"))
+    late = threading.Timer(0.3, ingest.publish, [page_views(5, prefix="steady-late")])
+    late.start()
+    began = time.monotonic()
+    stored = ingest.drain()
+    late.join()
+    assert stored == 10  # the late events came while the job waited, and it took them
+    assert time.monotonic() - began >= 1.3  # then it waited a second more before ending
+    assert Event.objects.filter(idempotency_key__startswith="steady-").count() == 10
 
 
 def test_backlog_reports_waiting_and_dead_entries():
