@@ -160,6 +160,7 @@ class OfferBlock(blocks.StructBlock):
                 event_payload(
                     visitor_uuid=request.visitor_uuid,
                     user_id=user.pk if user else None,
+                    anonymous=user is None,
                     type=EventType.OFFER_IMPRESSION,
                     name=value["offer_key"],
                 )

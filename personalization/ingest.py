@@ -116,6 +116,7 @@ class Incoming:
     properties: dict
     occurred_at: datetime.datetime
     key: str
+    anonymous: bool = False  # sent by someone not logged in (see `event_payload`)
     visitor_id: int | None = None
     event: Event | None = field(default=None, repr=False)
 
@@ -171,6 +172,7 @@ def parse(payload: dict) -> Incoming:
         properties=properties,
         occurred_at=_parse_time(payload.get("occurred_at")),
         key=str(payload.get("idempotency_key") or secrets.token_hex(16))[:MAX_KEY_LENGTH],
+        anonymous=payload.get("anonymous") is True,
     )
 
 
@@ -350,16 +352,19 @@ def _assign_visitors(events: list[Incoming], rows: list[Visitor]) -> dict[int, i
 def _give_strangers_new_visitors(
     events: list[Incoming], by_uuid: dict[uuid.UUID, Visitor], by_user: dict[int, Visitor]
 ) -> None:
-    """An event naming a member's visitor but not sent as that member (a browser or token the
-    member used before, now anonymous or someone else's) never lands in the member's history:
-    as `load_visitor` decides for pages, it gets a new visitor (one per named visitor and
-    sender in the batch), which becomes the sender's own when the sender is a member."""
+    """An event naming a member's visitor but sent anonymously or by another member (a browser
+    or token the member used before) never lands in the member's history: as `load_visitor`
+    decides for pages, it gets a new visitor (one per named visitor and sender in the batch),
+    which becomes the sender's own when the sender is a member. Events from our own server
+    code and the shop's server (neither anonymous nor a member's) go where they name."""
     strangers: dict[tuple[uuid.UUID, int | None], list[Incoming]] = {}
     for event in events:
         if event.user_id and event.user_id in by_user:
             continue
         named = by_uuid[event.visitor_uuid]
         if named.merged_into_id or named.user_id in (None, event.user_id):
+            continue
+        if event.user_id is None and not event.anonymous:
             continue
         strangers.setdefault((event.visitor_uuid, event.user_id), []).append(event)
     if not strangers:

@@ -81,11 +81,15 @@ def event_payload(
     properties: dict | None = None,
     occurred_at: datetime.datetime | None = None,
     idempotency_key: str | None = None,
+    anonymous: bool = False,
 ) -> dict:
-    """The plain, queue-safe description of one event."""
+    """The plain, queue-safe description of one event. `anonymous`: sent by someone not logged
+    in (a browser or a visitor token), so it may not join a member's history even when it names
+    a member's visitor; events from our own server code or the shop's server leave it False."""
     return {
         "visitor": str(visitor_uuid),
         "user_id": user_id,
+        "anonymous": anonymous,
         "type": type,
         "name": name,
         "page_id": page_id,
@@ -122,6 +126,7 @@ def page_view_track(*, request, page) -> None:
             event_payload(
                 visitor_uuid=request.visitor_uuid,
                 user_id=user.pk if user else None,
+                anonymous=user is None,
                 type=EventType.PAGE_VIEW,
                 page_id=page.pk,
                 section=section,

@@ -345,28 +345,32 @@ class EventsView(APIDefaultsMixin, APIView):
         if errors:
             errors.sort(key=lambda row: row["index"])
             return _rejected(f"Event {errors[0]['index']} is invalid; none was recorded.", errors)
-        visitor_uuid, user_id = self.events_subject()
-        events_track([self.payload(e, sections, visitor_uuid, user_id) for _, e in valid])
+        subject = self.events_subject()
+        events_track([self.payload(e, sections, subject) for _, e in valid])
         return Response({"accepted": len(valid)}, status=status.HTTP_202_ACCEPTED)
 
-    def events_subject(self) -> tuple[uuid.UUID, int | None]:
-        """Whose events these are, as (visitor id, member id), without a query: the shop's
-        server speaks for the token's visitor, anyone else for themselves. The worker files
-        them as `load_visitor` decides for pages (the member's own visitor, merges followed,
-        never another member's history)."""
+    def events_subject(self) -> tuple[uuid.UUID, int | None, bool]:
+        """Whose events these are, as (visitor id, member id, sent anonymously), without a
+        query: the shop's server speaks for the token's visitor, anyone else for themselves.
+        The worker files them as `load_visitor` decides for pages (the member's own visitor,
+        merges followed, and nothing sent anonymously joins a member's history)."""
         request, user = self.request._request, self.request.user
         if server_speaks_for_visitor(self.request):
-            return request.visitor_uuid, None
-        return request.visitor_uuid, user.pk if user.is_authenticated else None
+            return request.visitor_uuid, None, False
+        if user.is_authenticated:
+            return request.visitor_uuid, user.pk, False
+        return request.visitor_uuid, None, True
 
     @staticmethod
     def payload(
-        event: dict, sections: dict[int, str | None], visitor_uuid: uuid.UUID, user_id: int | None
+        event: dict, sections: dict[int, str | None], subject: tuple[uuid.UUID, int | None, bool]
     ) -> dict:
         """The queue payload of one validated event."""
+        visitor_uuid, user_id, anonymous = subject
         return event_payload(
             visitor_uuid=visitor_uuid,
             user_id=user_id,
+            anonymous=anonymous,
             type=event["type"],
             name=event["name"],
             page_id=event["page"],

@@ -91,6 +91,16 @@ def test_a_token_naming_a_members_visitor_adds_nothing_to_their_history(run_jobs
     assert Event.objects.get(name="other").visitor.user == other
 
 
+def test_the_shops_server_reports_a_purchase_for_a_members_visitor(run_jobs, staff):
+    from tests.factories import MemberFactory
+
+    theirs = Visitor.objects.create(user=MemberFactory())
+    with run_jobs():
+        response = post(api_as(theirs.uuid, user=staff), {"type": "purchase"})
+    assert response.status_code == 202
+    assert Event.objects.get(type="purchase").visitor == theirs
+
+
 def test_the_shops_server_reports_a_purchase_for_a_visitor(run_jobs, staff):
     visitor = Visitor.objects.create()
     server = api_as(visitor.uuid, user=staff)

@@ -106,16 +106,26 @@ def test_events_naming_a_members_visitor_but_not_sent_as_them_never_join_their_h
     alices = Visitor.objects.create(user=alice)
     carols = Visitor.objects.create(user=carol)
     named = alices.uuid  # a browser or token Alice used, now anonymous or someone else's
+
+    def goal(name: str, key: str | None = None, **sender) -> dict:
+        return event_payload(
+            visitor_uuid=named, type="goal", name=name, idempotency_key=key, **sender
+        )
+
     events_ingest(
         payloads=[
-            event_payload(visitor_uuid=named, type="goal", name="anonymous", idempotency_key=k)
-            for k in ("a1", "a2")
+            goal("anonymous", "a1", anonymous=True),
+            goal("anonymous", "a2", anonymous=True),
+            goal("bob", user_id=bob.pk),
+            goal("carol", user_id=carol.pk),
+            goal("alice", user_id=alice.pk),
+            goal("shop server"),  # our own or the shop's server: filed where it names
         ]
-        + [event_payload(visitor_uuid=named, user_id=bob.pk, type="goal", name="bob")]
-        + [event_payload(visitor_uuid=named, user_id=carol.pk, type="goal", name="carol")]
-        + [event_payload(visitor_uuid=named, user_id=alice.pk, type="goal", name="alice")]
     )
-    assert set(Event.objects.filter(visitor=alices).values_list("name", flat=True)) == {"alice"}
+    assert set(Event.objects.filter(visitor=alices).values_list("name", flat=True)) == {
+        "alice",
+        "shop server",
+    }
     anonymous = Visitor.objects.get(events__name="anonymous", events__idempotency_key="a1")
     assert anonymous.user is None and anonymous != alices
     assert Event.objects.filter(name="anonymous", visitor=anonymous).count() == 2
