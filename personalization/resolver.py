@@ -227,25 +227,33 @@ def resolve(request) -> Resolution:
     cached = getattr(request, "_personalization_resolution", None)
     if cached is not None:
         return cached
+    segment_set = active_segments()
+    forced = getattr(request, "personalization_preview_segments", None)
+    if forced is None and not _personalization_allowed(request):
+        # Default content, and nothing about the visitor is read (not even their row).
+        resolution = Resolution((), {}, segment_set)
+    else:
+        attributes = _attributes(request)
+        if forced is not None:
+            ids = tuple(s.id for s in segment_set.segments if s.id in set(forced))
+            resolution = Resolution(ids, attributes, segment_set, preview=True)
+        else:
+            matched = matching_segments(attributes, segment_set)
+            resolution = Resolution(matched, attributes, segment_set)
+    request._personalization_resolution = resolution
+    return resolution
+
+
+def _attributes(request) -> dict:
+    """The attribute context of this request's visitor (and member, with their profile)."""
     from personalization.context import build_context
 
-    segment_set = active_segments()
     visitor = getattr(request, "visitor", None)
     user = getattr(request, "user", None)
     user = user if _is_member(user) else None
     if user is not None and visitor is not None and visitor.pk and visitor.user_id == user.pk:
         user = visitor.user  # loaded with its profile in the visitor's own query
-    attributes = build_context(request, visitor, user)
-    forced = getattr(request, "personalization_preview_segments", None)
-    if forced is not None:
-        ids = tuple(s.id for s in segment_set.segments if s.id in set(forced))
-        resolution = Resolution(ids, attributes, segment_set, preview=True)
-    elif not _personalization_allowed(request):
-        resolution = Resolution((), {}, segment_set)  # no segments, no name: default content
-    else:
-        resolution = Resolution(matching_segments(attributes, segment_set), attributes, segment_set)
-    request._personalization_resolution = resolution
-    return resolution
+    return build_context(request, visitor, user)
 
 
 def _is_member(user) -> bool:

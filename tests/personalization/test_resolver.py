@@ -106,3 +106,18 @@ def test_saving_a_segment_recompiles_and_disabling_removes_it():
     segment.enabled = False
     segment.save()
     assert segment.pk not in active_segments().by_id
+
+
+@pytest.mark.django_db
+def test_with_personalization_withheld_nothing_about_the_visitor_is_read(rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils.functional import SimpleLazyObject
+
+    from personalization.resolver import resolve
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    request.personalization_consent = False
+    request.visitor = SimpleLazyObject(lambda: pytest.fail("the visitor was loaded"))
+    resolution = resolve(request)
+    assert resolution.segment_ids == () and resolution.attributes == {}
