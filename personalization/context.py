@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import ipaddress
 import logging
 import re
 from typing import Any
@@ -60,6 +61,34 @@ def referrer_host(referrer: str) -> str | None:
     except ValueError:
         return None
     return _clip(host.lower()) if host else None
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def from_trusted_proxy(request) -> bool:
+    """Whether the direct peer (REMOTE_ADDR) is one of API_TRUSTED_PROXIES: the proxies, CDNs
+    and frontend servers whose country header the site and the API believe."""
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(address in network for network in _networks(tuple(settings.API_TRUSTED_PROXIES)))
+
+
+def country_meta_key() -> str | None:
+    """The request.META key of the configured country header, if one is configured."""
+    header = getattr(settings, "PERSONALIZATION_COUNTRY_HEADER", "")
+    return "HTTP_" + header.upper().replace("-", "_") if header else None
+
+
+def drop_untrusted_country(request) -> None:
+    """Forget a country header that did not come from a trusted proxy: anyone can send one."""
+    key = country_meta_key()
+    if key and key in request.META and not from_trusted_proxy(request):
+        del request.META[key]
 
 
 def country_from_headers(meta: dict[str, Any]) -> str | None:

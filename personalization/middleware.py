@@ -15,7 +15,12 @@ from django.core import signing
 from django.db.models import Q
 from django.utils.functional import SimpleLazyObject
 
-from personalization.context import CAMPAIGN_COOKIE, CAMPAIGN_SALT, UTM_KEYS
+from personalization.context import (
+    CAMPAIGN_COOKIE,
+    CAMPAIGN_SALT,
+    UTM_KEYS,
+    drop_untrusted_country,
+)
 
 VISITOR_SALT = "personalization.visitor"
 
@@ -86,12 +91,14 @@ def load_visitor(request):
 
 
 class VisitorMiddleware:
-    """Attach `request.visitor_uuid` / `request.visitor` and keep the visitor cookie current."""
+    """Attach `request.visitor_uuid` / `request.visitor` and keep the visitor cookie current; a
+    country header from a peer that is not a trusted proxy is dropped first."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        drop_untrusted_country(request)
         cookie_uuid = read_visitor_cookie(request)
         request.visitor_uuid = cookie_uuid or uuid.uuid4()
         request.visitor = SimpleLazyObject(lambda: load_visitor(request))

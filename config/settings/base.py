@@ -352,8 +352,8 @@ CORS_ALLOW_HEADERS = (
     "x-visitor-user-agent",
 )
 CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
-# Addresses (IPs or CIDRs) of the proxies or frontend servers whose country header
-# (PERSONALIZATION_COUNTRY_HEADER) the API believes; anyone else's is ignored.
+# Addresses (IPs or CIDRs) of the proxies, load balancers or frontend servers whose country header
+# (PERSONALIZATION_COUNTRY_HEADER) the site and the API believe; anyone else's is ignored.
 API_TRUSTED_PROXIES = list_setting("API_TRUSTED_PROXIES", ["127.0.0.1/32", "::1/128"])
 for _proxy in API_TRUSTED_PROXIES:
     try:

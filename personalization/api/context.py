@@ -11,14 +11,13 @@ attributes, purchases, consent and variants never come from the client.
 from __future__ import annotations
 
 import copy
-import functools
-import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.http import HttpRequest, QueryDict
 from rest_framework.exceptions import ValidationError
+
+from personalization.context import country_meta_key, from_trusted_proxy
 
 MAX_URL_LENGTH = 2048
 MAX_USER_AGENT_LENGTH = 512
@@ -27,25 +26,6 @@ MAX_USER_AGENT_LENGTH = 512
 PAGE_URL = ("page_url", "HTTP_X_PAGE_URL", "X-Page-Url")
 REFERRER = ("referrer", "HTTP_X_REFERRER", "X-Referrer")
 USER_AGENT = ("user_agent", "HTTP_X_VISITOR_USER_AGENT", "X-Visitor-User-Agent")
-
-
-@functools.lru_cache(maxsize=8)
-def _networks(proxies: tuple[str, ...]) -> tuple:
-    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
-
-
-def from_trusted_proxy(request: HttpRequest) -> bool:
-    """Whether the direct peer (REMOTE_ADDR) is one of API_TRUSTED_PROXIES."""
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
-        return False
-    return any(address in network for network in _networks(tuple(settings.API_TRUSTED_PROXIES)))
-
-
-def _country_meta_key() -> str | None:
-    header = getattr(settings, "PERSONALIZATION_COUNTRY_HEADER", "")
-    return "HTTP_" + header.upper().replace("-", "_") if header else None
 
 
 def _reported(request: HttpRequest, source: tuple[str, str, str]) -> tuple[str, str]:
@@ -93,7 +73,7 @@ def visitor_context_request(request: HttpRequest, *, path: str | None = None) ->
     referrer = reported_url(request, REFERRER).raw
     user_agent, _ = _reported(request, USER_AGENT)
     meta = {k: v for k, v in request.META.items() if k not in ("HTTP_REFERER", "QUERY_STRING")}
-    country_key = _country_meta_key()
+    country_key = country_meta_key()
     if from_trusted_proxy(request):
         # A frontend server speaks for its visitors: its own address (GeoIP) says nothing.
         meta.pop("REMOTE_ADDR", None)

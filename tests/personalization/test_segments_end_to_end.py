@@ -54,6 +54,15 @@ def test_visitors_from_abroad_see_the_overseas_variant(client):
     assert home_message(client, HTTP_CF_IPCOUNTRY="JP")[0] == "default"
 
 
+def test_a_country_header_counts_only_from_a_trusted_proxy(client, settings):
+    """Anyone can send CF-IPCountry; it is believed from API_TRUSTED_PROXIES (the CDN or the
+    proxy in front of the site), as in the API."""
+    claimed = {"HTTP_CF_IPCOUNTRY": "US", "REMOTE_ADDR": "203.0.113.9"}
+    assert home_message(client, **claimed)[0] == "default"
+    settings.API_TRUSTED_PROXIES = ["203.0.113.0/24"]
+    assert home_message(client, **claimed)[0] == "overseas-visitors"
+
+
 def test_three_visits_to_the_dog_section_make_a_dog_section_fan(client, run_jobs):
     with run_jobs():
         for _ in range(3):
