@@ -36,6 +36,12 @@ def cumulative_rate_svg(series: dict[str, list[tuple[str, float]]]) -> str:
         parts.append(
             f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" points="{coords}"/>'
         )
+        # A marker per day, so one day of data (a line of one point) still shows, with its value.
+        parts += [
+            f'<circle cx="{x_of[day]:.1f}" cy="{y(rate):.1f}" r="3.5" fill="{colour}">'
+            f"<title>{escape(name)}, {escape(day)}: {rate:.2%}</title></circle>"
+            for day, rate in points
+        ]
         parts.append(
             f'<text x="{WIDTH - PAD + 4}" y="{PAD + 16 * index}" font-size="12" '
             f'fill="{colour}">{escape(name)}</text>'
