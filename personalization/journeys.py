@@ -33,7 +33,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from personalization.consent import consents_for_visitors
+from personalization.consent import consent_defaults, consents_for_visitors
 from personalization.messaging import (
     WebhookFailed,
     absolute_url,
@@ -44,6 +44,7 @@ from personalization.messaging import (
     webhook_post,
 )
 from personalization.models import (
+    Consent,
     EntryStatus,
     Event,
     Journey,
@@ -281,7 +282,7 @@ def _enter_time_triggers(run: Run) -> int:
         newest = run.now - journey.window
         if journey.trigger == TriggerKind.NO_VISIT:
             column, prefix = "last_seen_at", "no-visit"
-            visitors = Visitor.objects.filter(user__isnull=False)
+            visitors = _members_whose_visits_count()
         else:
             column, prefix = "first_purchase_at", "first-purchase"
             visitors = Visitor.objects.all()
@@ -293,7 +294,9 @@ def _enter_time_triggers(run: Run) -> int:
             JourneyEntry(
                 journey=journey,
                 visitor_id=visitor_id,
-                trigger_key=f"{prefix}:{moment:%Y%m%dT%H%M%S}",
+                # The visitor is part of the key: entries are unique per journey and key, and
+                # two members can have last visited (or first bought) in the same second.
+                trigger_key=f"{prefix}:{visitor_id}:{moment:%Y%m%dT%H%M%S}",
                 triggered_at=moment + journey.window,
                 step_base_at=moment + journey.window,
                 next_run_at=moment + journey.window,
@@ -304,6 +307,18 @@ def _enter_time_triggers(run: Run) -> int:
         JourneyEntry.objects.bulk_create(entries, batch_size=1000, ignore_conflicts=True)
         entered += JourneyEntry.objects.filter(journey=journey).count() - before
     return entered
+
+
+def _members_whose_visits_count():
+    """Members' visitors whose page views we store: a member who withheld analytics (or never
+    chose, when analytics is opt-in) keeps visiting without it being recorded, so their old
+    `last_seen_at` would make them look dormant and earn them a "we miss you" message."""
+    members = Visitor.objects.filter(user__isnull=False)
+    withheld = Consent.objects.filter(user__isnull=False, analytics=False).values("user")
+    if not consent_defaults()["analytics"]:
+        granted = Consent.objects.filter(user__isnull=False, analytics=True).values("user")
+        return members.filter(user__in=granted)
+    return members.exclude(user__in=withheld)
 
 
 def _advance_safely(entry_id: int, run: Run) -> str:

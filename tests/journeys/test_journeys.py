@@ -12,6 +12,7 @@ from freezegun import freeze_time
 
 from personalization.journeys import journey_report, journeys_evaluate
 from personalization.models import (
+    Consent,
     EntryStatus,
     Journey,
     JourneyEntry,
@@ -22,7 +23,9 @@ from personalization.models import (
     StepAction,
     TimeUnit,
     TriggerKind,
+    Visitor,
 )
+from tests.factories import MemberFactory
 from tests.journeys.helpers import MORNING, TOKYO, shopper, track
 from tests.personalization.helpers import browse_as
 
@@ -144,6 +147,29 @@ def test_members_who_stop_visiting_enter_after_sixty_days():
         journeys_evaluate()  # entered once, however often it is evaluated
     entry = JourneyEntry.objects.get(journey=welcome_back)
     assert entry.messages.get().subject == "Welcome back, Mika!"
+
+
+@pytest.mark.parametrize("opt_in", [False, True], ids=["analytics by default", "opt-in"])
+def test_members_whose_visits_are_not_recorded_never_look_dormant(settings, opt_in):
+    settings.CONSENT_DEFAULTS = {**settings.CONSENT_DEFAULTS, "analytics": not opt_in}
+    welcome_back = Journey.objects.get(name="Welcome back")
+    welcome_back.status = JourneyStatus.ACTIVE
+    welcome_back.save()
+    withheld = shopper(email="private@example.com")
+    Consent.objects.filter(user=withheld.user).update(analytics=False)
+    unchosen = MemberFactory(email="unchosen@example.com", username="unchosen@example.com")
+    unchosen = Visitor.objects.create(user=unchosen)
+    counted = shopper(email="counted@example.com")  # analytics as the default says
+    Consent.objects.filter(user=counted.user).update(analytics=True)
+    with freeze_time(MORNING) as clock:
+        Visitor.objects.update(last_seen_at=MORNING)  # their last recorded visit
+        clock.tick(61 * DAY)
+        journeys_evaluate()
+    entered = set(
+        JourneyEntry.objects.filter(journey=welcome_back).values_list("visitor", flat=True)
+    )
+    assert withheld.pk not in entered and counted.pk in entered
+    assert (unchosen.pk in entered) is not opt_in
 
 
 def test_the_first_purchase_follow_up_comes_fourteen_days_later():
