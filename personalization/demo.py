@@ -43,8 +43,8 @@ FIRST_PURCHASE = {
 
 @transaction.atomic
 def ensure_demo_journeys() -> list[Journey]:
-    """The demo's journeys (active), and marketing consent for the demo members (who ticked
-    "send me offers" when they joined)."""
+    """The demo's journeys (active), and marketing consent for the demo members (as if each had
+    chosen "Accept all" in the consent banner: sign-up itself asks nothing about offers)."""
     reminder, _ = EmailTemplate.objects.get_or_create(name="Cart reminder", defaults=CART_REMINDER)
     follow_up, _ = EmailTemplate.objects.get_or_create(
         name="First purchase follow-up", defaults=FIRST_PURCHASE
