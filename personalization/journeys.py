@@ -314,11 +314,11 @@ def _members_whose_visits_count():
     chose, when analytics is opt-in) keeps visiting without it being recorded, so their old
     `last_seen_at` would make them look dormant and earn them a "we miss you" message."""
     members = Visitor.objects.filter(user__isnull=False)
-    withheld = Consent.objects.filter(user__isnull=False, analytics=False).values("user")
-    if not consent_defaults()["analytics"]:
-        granted = Consent.objects.filter(user__isnull=False, analytics=True).values("user")
-        return members.filter(user__in=granted)
-    return members.exclude(user__in=withheld)
+    if consent_defaults()["analytics"]:
+        withheld = Consent.objects.filter(user__isnull=False, analytics=False).values("user")
+        return members.exclude(user__in=withheld)
+    granted = Consent.objects.filter(user__isnull=False, analytics=True).values("user")
+    return members.filter(user__in=granted)
 
 
 def _advance_safely(entry_id: int, run: Run) -> str:

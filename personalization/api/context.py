@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest, QueryDict
 from rest_framework.exceptions import ValidationError
 
-from personalization.context import country_meta_key, from_trusted_proxy
+from personalization.context import from_trusted_proxy
 
 MAX_URL_LENGTH = 2048
 MAX_USER_AGENT_LENGTH = 512
@@ -73,12 +73,10 @@ def visitor_context_request(request: HttpRequest, *, path: str | None = None) ->
     referrer = reported_url(request, REFERRER).raw
     user_agent, _ = _reported(request, USER_AGENT)
     meta = {k: v for k, v in request.META.items() if k not in ("HTTP_REFERER", "QUERY_STRING")}
-    country_key = country_meta_key()
+    # An untrusted peer's country header is gone already (VisitorMiddleware drops it).
     if from_trusted_proxy(request):
         # A frontend server speaks for its visitors: its own address (GeoIP) says nothing.
         meta.pop("REMOTE_ADDR", None)
-    elif country_key:
-        meta.pop(country_key, None)
     if user_agent:
         meta["HTTP_USER_AGENT"] = user_agent[:MAX_USER_AGENT_LENGTH]
     if referrer:

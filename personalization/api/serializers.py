@@ -273,19 +273,27 @@ def event_quickly_validated(item, validator: EventSerializer) -> dict | None:
     (tests/api/test_event_validation.py compares the two on generated input)."""
     if type(item) is not dict:
         return None
+    fields = validator.fields  # limits come from the serializer, so the two cannot drift apart
     kind, name = item.get("type"), item.get("name", "")
     if type(kind) is not str or kind not in EVENT_TYPES:
         return None
-    if not _plain_text(name, max_length=100) or (kind in NAMED_EVENT_TYPES and not name):
+    if not _plain_text(name, max_length=fields["name"].max_length) or (
+        kind in NAMED_EVENT_TYPES and not name
+    ):
         return None
     user = validator.context.get("user")
     if kind in SERVER_EVENT_TYPES and not (user and user.is_staff):
         return None
     page = item.get("page")
-    if page is not None and not (type(page) is int and 1 <= page <= MAX_PAGE_ID):
+    page_field = fields["page"]
+    if page is not None and not (
+        type(page) is int and page_field.min_value <= page <= page_field.max_value
+    ):
         return None
     key = item.get("idempotency_key")
-    if key is not None and not (key and _plain_text(key, max_length=64)):
+    if key is not None and not (
+        key and _plain_text(key, max_length=fields["idempotency_key"].max_length)
+    ):
         return None
     properties = item.get("properties", {})
     if type(properties) is not dict:
@@ -294,8 +302,9 @@ def event_quickly_validated(item, validator: EventSerializer) -> dict | None:
     try:
         properties = validator.validate_properties(properties)
         if occurred_at is not None:
-            field = validator.fields["occurred_at"]
-            occurred_at = validator.validate_occurred_at(field.run_validation(occurred_at))
+            occurred_at = validator.validate_occurred_at(
+                fields["occurred_at"].run_validation(occurred_at)
+            )
     except serializers.ValidationError:
         return None
     return {
