@@ -145,3 +145,50 @@ def test_server_only_events_from_a_browser_are_left_to_the_serializer_to_refuse(
     purchase = {"type": "purchase", "properties": {"amount": 5000}}
     assert event_quickly_validated(purchase, validator) is None
     assert isinstance(drf(purchase, validator), ValidationError)
+
+
+any_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(-(10**300), 10**300)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(value=any_json)
+def test_the_properties_size_bound_is_never_below_the_encoded_size(value):
+    """validate_properties encodes properties only when this bound exceeds the limit, so a bound
+    below the true size would let oversized properties through."""
+    from personalization.api.serializers import _all_storable, _json_bytes_at_most
+
+    bound = _json_bytes_at_most(value)
+    assert (bound is None) == (not _all_storable(value))
+    if bound is not None:
+        exact = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        assert exact <= bound
+
+
+@pytest.mark.parametrize(
+    ("properties", "error"),
+    [
+        ({"blob": "x" * 4085}, None),  # 4,096 bytes exactly
+        ({"blob": "x" * 4086}, "at most 4096 bytes of JSON (got 4097)"),
+        ({"blob": "é" * 2042}, None),  # two bytes each in UTF-8: 4,095
+        ({"blob": "é" * 2043}, "got 4097"),
+        ({"list": [1] * 2043}, None),
+        ({"list": [1] * 2044}, "got 4098"),
+        ({"k": "\x00"}, "cannot be stored"),
+        ({"k": ["ok", {"\ud800": 1}]}, "cannot be stored"),
+    ],
+)
+def test_properties_are_measured_exactly_at_the_limit(properties, error):
+    result = drf({"type": "page_view", "properties": properties}, EventSerializer())
+    if error is None:
+        assert result["properties"] == properties
+    else:
+        assert error in str(result.detail["properties"])
