@@ -33,7 +33,7 @@ run: demo
 	@echo ""
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "  REDIS_URL is set: starting an RQ worker with the scheduler, and the periodic jobs"; \
-		$(PY) manage.py rqworker $(WORKER_QUEUES) --with-scheduler --job-class config.rq_job.Job & \
+		nice -n 10 $(PY) manage.py rqworker $(WORKER_QUEUES) --with-scheduler --job-class config.rq_job.Job & \
 		WORKER=$$!; \
 		$(PY) manage.py rqcron personalization.scheduling & \
 		CRON=$$!; trap "kill $$WORKER $$CRON 2>/dev/null" EXIT INT TERM; \

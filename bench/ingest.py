@@ -2,12 +2,13 @@
 2 RQ workers, and the latency of the events endpoint meanwhile.
 
     .venv/bin/python bench/ingest.py [--seconds 20] [--clients 4] [--batch 50] [--rate 5000]
-                                     [--paced-runs 3]
+                                     [--paced-runs 3] [--worker-nice 10]
                                      [--write docs/benchmarks.md]
 
 What runs, all on this machine: gunicorn (production settings plus a bench-only URL, gthread,
 on a free port) serving POST /api/v1/events/ and POST /bench/events/ (the same events handed
-straight to `events_track`, see bench/ingest_site.py), N `manage.py rqworker events` processes,
+straight to `events_track`, see bench/ingest_site.py), N `manage.py rqworker events` processes
+at a lower CPU priority than the web processes (`--worker-nice`),
 PostgreSQL (127.0.0.1:5432; the script creates and finally drops the database `bench_ingest`)
 and Redis (127.0.0.1:6379 db 5, emptied first). The load generator is this process: `--clients`
 threads, each POSTing batches of `--batch` page views (200 visitors, one idempotency key per
@@ -71,9 +72,9 @@ def stored_events() -> int:
     return servers.scalar(f"{PG}/{DATABASE}", "SELECT count(*) FROM personalization_event")
 
 
-def start(command: list[str]) -> subprocess.Popen:
+def start(command: list[str], nice: int = 0) -> subprocess.Popen:
     """A server process of this bench, its output in var/bench-ingest.log."""
-    return servers.start(command, cwd=ROOT, env=environment(), log=LOG)
+    return servers.start(command, cwd=ROOT, env=environment(), log=LOG, nice=nice)
 
 
 def gunicorn(workers: int, threads: int) -> subprocess.Popen:
@@ -201,9 +202,9 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] if len(values) > 1 else 0.0
 
 
-def rq_workers(count: int, *options: str) -> list[subprocess.Popen]:
+def rq_workers(count: int, nice: int, *options: str) -> list[subprocess.Popen]:
     command = [sys.executable, str(ROOT / "bench" / "ingest_worker.py"), *options]
-    return [start(command) for _ in range(count)]
+    return [start(command, nice=nice) for _ in range(count)]
 
 
 def wait_until_listening(count: int, timeout: float = 60) -> None:
@@ -224,7 +225,7 @@ def drain_rate(workers: int, args, endpoint: Endpoint, tag: str, *options: str) 
     (events/s from the first commit to the last, events)."""
     before = stored_events()
     backlog = post_for(args.seconds / 2, args.clients, args.batch, endpoint, tag)
-    fleet = rq_workers(workers, *options)
+    fleet = rq_workers(workers, args.worker_nice, *options)
     try:
         while stored_events() == before:  # the workers start and take the first batch
             time.sleep(0.02)
@@ -238,7 +239,7 @@ def drain_rate(workers: int, args, endpoint: Endpoint, tag: str, *options: str) 
 
 def run(workers: int, args, endpoint: Endpoint) -> dict:
     before = stored_events()
-    fleet = rq_workers(workers)
+    fleet = rq_workers(workers, args.worker_nice)
     try:
         wait_until_listening(workers)
         began = time.monotonic()
@@ -253,7 +254,7 @@ def run(workers: int, args, endpoint: Endpoint) -> dict:
 
     paced = []
     if args.rate:
-        fleet = rq_workers(workers)
+        fleet = rq_workers(workers, args.worker_nice)
         try:
             wait_until_listening(workers)
             for number in range(args.paced_runs):
@@ -315,6 +316,13 @@ def main() -> None:
         help="paced runs per endpoint and worker count (p99 varies from run to run on a shared "
         "machine; each run is reported)",
     )
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        help="CPU priority of the RQ workers below the web processes, as the operator guide "
+        "recommends on a shared host (0: the same priority)",
+    )
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=4)
     parser.add_argument("--write", type=Path, help="write the results into this Markdown file")
@@ -352,12 +360,20 @@ def main() -> None:
 def report(results: list[dict], args) -> list[str]:
     lines = [
         f"`.venv/bin/python bench/ingest.py --seconds {args.seconds:g} --clients {args.clients} "
-        f"--batch {args.batch} --rate {args.rate:g} --paced-runs {args.paced_runs}` — gunicorn "
+        f"--batch {args.batch} --rate {args.rate:g} --paced-runs {args.paced_runs} "
+        f"--worker-nice {args.worker_nice}` — gunicorn "
         f"({args.web_workers} gthread workers × "
         f"{args.web_threads} threads, production settings) → POST ({args.batch} page views per "
         f"request, {args.clients} client threads, {VISITORS} visitors) → Redis stream → "
         "`rqworker events` → PostgreSQL, everything on this machine (web, workers, database, "
-        "Redis and the load generator share its cores). *API* posts to `/api/v1/events/` "
+        "Redis and the load generator share its cores"
+        + (
+            f"; the RQ workers run at nice {args.worker_nice}, below the web processes, as the "
+            "operator guide recommends on a shared host"
+            if args.worker_nice
+            else ""
+        )
+        + "). *API* posts to `/api/v1/events/` "
         "(visitor tokens, throttles and full validation of each event); *pipeline* posts the same "
         "events to a "
         "bench-only view that calls `events_track` directly (`bench/ingest_site.py`), which is "

@@ -44,15 +44,38 @@ def scalar(url: str, sql: str):
         return conn.execute(sql).fetchone()[0]
 
 
-def start(command: list[str], *, cwd: Path, env: dict | None = None, log: Path | None = None):
+def start(
+    command: list[str],
+    *,
+    cwd: Path,
+    env: dict | None = None,
+    log: Path | None = None,
+    nice: int = 0,
+):
     """A server process in its own process group (so that `stop` ends its children too), its
-    output appended to `log` or discarded."""
+    output appended to `log` or discarded. `nice` > 0 lowers its CPU priority, as an operator
+    would for batch work sharing a host with web processes (docs/operator-guide.md)."""
     if log is not None:
         log.parent.mkdir(exist_ok=True)
+    if nice:
+        command = ["nice", "-n", str(nice), *command]
     with log.open("a") if log is not None else open(os.devnull, "w") as out:  # noqa: PTH123
-        return subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(  # noqa: S603
             command, cwd=cwd, env=env, start_new_session=True, stdout=out, stderr=out
         )
+    if nice:
+        _session_nice(process.pid, nice)
+    return process
+
+
+def _session_nice(pid: int, nice: int) -> None:
+    """With Linux's autogroup scheduling (on by default) each session shares the CPU with the
+    other sessions as one unit, and a process's nice counts only against its own session. A
+    process started in its own session, as here, is therefore lowered through its session's
+    nice too (its children, RQ's work horses, share the session)."""
+    autogroup = Path(f"/proc/{pid}/autogroup")
+    if autogroup.exists():
+        autogroup.write_text(str(nice))
 
 
 def stop(process: subprocess.Popen, timeout: float = 30) -> None:
