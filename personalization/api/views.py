@@ -36,7 +36,6 @@ from personalization.api.serializers import (
     VisitorTokenSerializer,
     event_quickly_validated,
 )
-from personalization.api.services import visitor_erase
 from personalization.api.throttles import IPRateThrottle, VisitorRateThrottle
 from personalization.consent import (
     PURPOSES,
@@ -50,7 +49,12 @@ from personalization.middleware import rotate_visitor_cookie
 from personalization.models import Segment, Visitor
 from personalization.resolver import Resolution, resolve
 from personalization.selectors import segments_explain, visitor_export
-from personalization.services import event_payload, events_track, visitor_declare_traits
+from personalization.services import (
+    event_payload,
+    events_track,
+    visitor_declare_traits,
+    visitor_erase,
+)
 
 # VISITORS
 # ------------------------------------------------------------------------------
