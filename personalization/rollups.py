@@ -95,8 +95,32 @@ def apply_offer_impression(visitor, offer: str, occurred_at: datetime.datetime) 
     visitor.offer_impressions[offer] = entry
 
 
+# The visitor fields each event type's rollup may change, beside `last_seen_at` (any event):
+# the event job writes back only these (tests/pipeline/test_ingest.py checks every type).
+FIELDS_CHANGED_BY = {
+    EventType.PAGE_VIEW: ("visit_count", "page_view_count", "section_views", "tag_views"),
+    EventType.ADD_TO_CART: ("cart",),
+    EventType.REMOVE_FROM_CART: ("cart",),
+    EventType.CHECKOUT: ("cart",),
+    EventType.PURCHASE: (
+        "purchase_count",
+        "total_spend",
+        "categories_bought",
+        "first_purchase_at",
+        "last_purchase_at",
+        "cart",
+    ),
+    EventType.OFFER_IMPRESSION: ("offer_impressions",),
+}
+
+
+def fields_changed_by(event_type: str) -> tuple[str, ...]:
+    """The visitor fields `apply_event` may change for an event of this type."""
+    return ("last_seen_at", *FIELDS_CHANGED_BY.get(event_type, ()))
+
+
 def apply_event(visitor, event, section: str | None = None, tags: list[str] | None = None) -> None:
-    """Fold one stored event into its visitor's rollups."""
+    """Fold one stored event into its visitor's rollups (only `fields_changed_by` its type)."""
     occurred = event.occurred_at
     if event.type == EventType.PAGE_VIEW:
         apply_page_view(visitor, occurred, section, tags or [])

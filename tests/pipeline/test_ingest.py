@@ -241,3 +241,104 @@ def test_purge_deletes_old_raw_events_and_keeps_rollups():
     visitor = Visitor.objects.get(uuid=who)
     assert list(visitor.events.values_list("type", flat=True)) == ["purchase"]
     assert visitor.page_view_count == 1 and visitor.purchase_count == 1
+
+
+ROLLUPS = [
+    "user_id",
+    "last_seen_at",
+    "visit_count",
+    "page_view_count",
+    "section_views",
+    "tag_views",
+    "cart",
+    "purchase_count",
+    "total_spend",
+    "categories_bought",
+    "first_purchase_at",
+    "last_purchase_at",
+    "offer_impressions",
+    "traits",
+]
+
+
+@pytest.mark.parametrize("event_type", EventType.values)
+def test_each_event_type_changes_only_the_fields_the_worker_writes_back(event_type):
+    """The worker saves only `fields_changed_by(type)`; a rollup that changed anything else
+    would be lost. Every type is applied, with every property a rollup reads, to a visitor
+    whose rollups are all set, after a long gap (so a page view also starts a visit)."""
+    import copy
+
+    from personalization.rollups import apply_event, fields_changed_by
+
+    long_ago = timezone.now() - datetime.timedelta(days=400)
+    visitor = Visitor(
+        uuid=uuid.uuid4(),
+        last_seen_at=long_ago,
+        visit_count=3,
+        page_view_count=9,
+        section_views={"dogs": 2},
+        tag_views={"food": 1},
+        cart={"items": {"bone": {"quantity": 1, "price": 500.0}}, "updated_at": "2025-01-01"},
+        purchase_count=1,
+        total_spend=1000,
+        categories_bought={"toys": "2025-01-01"},
+        first_purchase_at=long_ago,
+        last_purchase_at=long_ago,
+        offer_impressions={"old": {"day": "2025-01-01", "day_count": 1}},
+        traits={"name": "Mika"},
+    )
+    before = {name: copy.deepcopy(getattr(visitor, name)) for name in ROLLUPS}
+    event = Event(
+        type=event_type,
+        name="winter-sale",
+        occurred_at=timezone.now(),
+        properties={
+            "sku": "litter-7l",
+            "price": 1800,
+            "quantity": 2,
+            "category": "cats",
+            "categories": ["cats", "food"],
+            "amount": 3600,
+        },
+    )
+    apply_event(visitor, event, section="cats", tags=["litter", "food"])
+    changed = {name for name in ROLLUPS if getattr(visitor, name) != before[name]}
+    assert "last_seen_at" in changed  # every event moves it: the comparison sees changes
+    assert changed <= set(fields_changed_by(event_type)), changed
+
+
+def test_a_batch_writes_back_every_rollup_it_changed():
+    """Page views, a cart, a purchase and an offer impression for one visitor in one batch:
+    every rollup they move is in the database afterwards."""
+    visitor = uuid.uuid4()
+    now = timezone.now()
+    payloads = [
+        event_payload(visitor_uuid=visitor, type="page_view", section="dogs", occurred_at=now),
+        event_payload(
+            visitor_uuid=visitor,
+            type="add_to_cart",
+            properties={"sku": "bone", "price": 500},
+            occurred_at=now + datetime.timedelta(seconds=1),
+        ),
+        event_payload(
+            visitor_uuid=visitor,
+            type="offer_impression",
+            name="winter-sale",
+            occurred_at=now + datetime.timedelta(seconds=2),
+        ),
+        event_payload(
+            visitor_uuid=visitor,
+            type="purchase",
+            properties={"amount": 500, "category": "toys"},
+            occurred_at=now + datetime.timedelta(seconds=3),
+        ),
+    ]
+    assert events_ingest(payloads=payloads) == 4
+    row = Visitor.objects.get(uuid=visitor)
+    assert (row.visit_count, row.page_view_count, row.section_views) == (1, 1, {"dogs": 1})
+    assert row.offer_impressions["winter-sale"]["day_count"] == 1
+    assert (row.purchase_count, int(row.total_spend)) == (1, 500)
+    assert list(row.categories_bought) == ["toys"]
+    assert row.first_purchase_at == row.last_purchase_at == now + datetime.timedelta(seconds=3)
+    assert row.cart == {}  # the purchase emptied it
+    assert row.last_seen_at == now + datetime.timedelta(seconds=3)
