@@ -257,7 +257,10 @@ class EventSerializer(serializers.Serializer):
     )
 
     def validate_properties(self, value: dict) -> dict:
-        bound = _json_bytes_at_most(value)
+        try:
+            bound = _json_bytes_at_most(value)
+        except RecursionError:
+            raise serializers.ValidationError("Nested too deeply.") from None
         if bound is None or (bound > MAX_PROPERTIES_BYTES and not _all_storable(value)):
             raise serializers.ValidationError("Contains characters that cannot be stored.")
         if bound > MAX_PROPERTIES_BYTES:  # only then encode it to measure exactly
