@@ -44,6 +44,23 @@ def purchase_categories() -> list[str]:
     return sorted(names)
 
 
+class ConditionJSONField(forms.JSONField):
+    """Django's JSON form field, with JSON nested too deeply for Python's decoder refused with
+    a message (Django catches only JSONDecodeError, so the RecursionError was a 500)."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError("This JSON is nested too deeply.", code="invalid") from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
+
+
 class SegmentAdminForm(WagtailAdminModelForm):
     """Validates each rule row with a message next to it and stores the combined condition."""
 
@@ -53,7 +70,15 @@ class SegmentAdminForm(WagtailAdminModelForm):
             self.fields["slug"].required = False
             self.fields["slug"].help_text = "Left blank, it is made from the name."
         if "condition" in self.fields:
-            self.fields["condition"].required = False
+            field = self.fields["condition"]
+            self.fields["condition"] = ConditionJSONField(
+                required=False,
+                label=field.label,
+                help_text=field.help_text,
+                widget=field.widget,
+                encoder=field.encoder,
+                decoder=field.decoder,
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -75,6 +100,9 @@ class SegmentAdminForm(WagtailAdminModelForm):
             validate_condition(condition)
         except ConditionError as exc:
             self.add_error("condition", f"This condition cannot be used: {exc}")
+            return
+        except RecursionError:
+            self.add_error("condition", "This JSON is nested too deeply.")
             return
         if not condition:
             self.add_error("condition", "An empty condition would match every visitor.")

@@ -117,6 +117,8 @@ def test_power_users_may_save_a_json_condition(editor_client):
         ('{"a":' * 100 + "1" + "}" * 100, "cannot be used"),
         ("{not json", "Enter a valid JSON"),
         ("{}", "would match every visitor"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"a":' * 900 + "1" + "}" * 900, "nested too deeply"),
     ],
 )
 def test_invalid_json_conditions_are_refused(editor_client, condition, message):
