@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db.models import Count, Max
 
+from personalization.resolver import version_token_ttl
+
 TOKEN_CACHE_KEY = "experiments:registry-token"
-TOKEN_TTL = 5  # seconds a token is trusted before the database is asked again
 
 
 @dataclass(frozen=True)
@@ -77,15 +78,15 @@ def _token() -> str:
 
     stats = Experiment.objects.aggregate(changed=Max("updated_at"), count=Count("id"))
     token = f"{stats['count']}:{stats['changed'].isoformat() if stats['changed'] else '-'}"
-    cache.set(TOKEN_CACHE_KEY, token, TOKEN_TTL)
+    cache.set(TOKEN_CACHE_KEY, token, version_token_ttl())
     return token
 
 
 def bump_registry() -> None:
     """Every process reloads the running experiments on its next request (a new token in the
-    shared cache; with a per-process cache, others notice within TOKEN_TTL seconds)."""
+    shared cache; with a per-process cache, others notice within a few seconds)."""
     global _current
-    cache.set(TOKEN_CACHE_KEY, uuid.uuid4().hex, TOKEN_TTL)
+    cache.set(TOKEN_CACHE_KEY, uuid.uuid4().hex, version_token_ttl())
     _current = None
 
 

@@ -96,7 +96,7 @@ _lock = threading.Lock()
 _current: SegmentSet | None = None
 
 
-def _version_ttl() -> int | None:
+def version_token_ttl() -> int | None:
     """How long a process trusts its cached version token before asking the database again.
 
     A shared cache (Redis) is updated on every change, so it can be trusted for long; a
@@ -116,7 +116,7 @@ def segment_set_version() -> str:
 
     row = SegmentSetVersion.objects.filter(pk=1).values_list("token", flat=True).first()
     token = row or "initial"
-    cache.set(VERSION_CACHE_KEY, token, _version_ttl())
+    cache.set(VERSION_CACHE_KEY, token, version_token_ttl())
     return token
 
 
@@ -126,7 +126,7 @@ def bump_segment_set_version() -> str:
 
     token = uuid.uuid4().hex
     SegmentSetVersion.objects.update_or_create(pk=1, defaults={"token": token})
-    cache.set(VERSION_CACHE_KEY, token, _version_ttl())
+    cache.set(VERSION_CACHE_KEY, token, version_token_ttl())
     return token
 
 
