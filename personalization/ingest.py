@@ -225,12 +225,12 @@ def _save_rollups(visitors: dict[int, Visitor], changed: dict[int, set[str]]) ->
     for visitor_id in sorted(changed):
         shapes.setdefault(tuple(sorted(changed[visitor_id])), []).append(visitors[visitor_id])
     quote = connection.ops.quote_name
+    table = quote(Visitor._meta.db_table)
     with connection.cursor() as cursor:
         db = cursor.db  # the connection itself (`connection` is a proxy, looked up on each use)
         for names, group in shapes.items():
             fields = [Visitor._meta.get_field(name) for name in names]
             assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-            table = quote(Visitor._meta.db_table)
             sql = f"UPDATE {table} SET {assignments} WHERE {quote('id')} = %s"
             rows = [
                 [f.get_db_prep_save(getattr(v, f.attname), db) for f in fields] + [v.pk]

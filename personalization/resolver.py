@@ -235,7 +235,8 @@ def resolve(request) -> Resolution:
     else:
         attributes = _attributes(request)
         if forced is not None:
-            ids = tuple(s.id for s in segment_set.segments if s.id in set(forced))
+            wanted = set(forced)
+            ids = tuple(s.id for s in segment_set.segments if s.id in wanted)
             resolution = Resolution(ids, attributes, segment_set, preview=True)
         else:
             matched = matching_segments(attributes, segment_set)

@@ -262,6 +262,7 @@ class EventSerializer(serializers.Serializer):
         except RecursionError:
             raise serializers.ValidationError("Nested too deeply.") from None
         if bound is None or (bound > MAX_PROPERTIES_BYTES and not _all_storable(value)):
+            # _all_storable looks again only where the walk stopped short (types it skips)
             raise serializers.ValidationError("Contains characters that cannot be stored.")
         if bound > MAX_PROPERTIES_BYTES:  # only then encode it to measure exactly
             size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
