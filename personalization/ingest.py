@@ -217,10 +217,13 @@ def _store_batch(events: list[Incoming]) -> int:
 
 
 def _save_rollups(visitors: dict[int, Visitor], changed: dict[int, set[str]]) -> None:
-    """Write back the fields the batch changed: one prepared UPDATE per visitor, sent with
-    executemany (pipelined by psycopg), one statement shape per set of changed fields (a batch
-    of page views from many visitors updates 5 columns, not the 13 rollups). `bulk_update`'s
-    CASE WHEN over a dozen fields costs seconds per batch in Python alone."""
+    """Write back the fields the batch changed, one statement shape per set of changed fields
+    (a batch of page views from many visitors updates 5 columns, not the 13 rollups).
+    PostgreSQL: one `UPDATE … FROM (VALUES …)` per shape, parsed and planned once; a prepared
+    UPDATE per visitor (the query text differs per row with client-side binding, so each one
+    was parsed and planned) cost the database ~65 µs a visitor, most of its work for a batch.
+    Elsewhere (SQLite): one UPDATE per visitor through executemany. `bulk_update`'s CASE WHEN
+    over a dozen fields costs seconds per batch in Python alone."""
     shapes: dict[tuple[str, ...], list[Visitor]] = {}
     for visitor_id in sorted(changed):
         shapes.setdefault(tuple(sorted(changed[visitor_id])), []).append(visitors[visitor_id])
@@ -230,13 +233,36 @@ def _save_rollups(visitors: dict[int, Visitor], changed: dict[int, set[str]]) ->
         db = cursor.db  # the connection itself (`connection` is a proxy, looked up on each use)
         for names, group in shapes.items():
             fields = [Visitor._meta.get_field(name) for name in names]
-            assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-            sql = f"UPDATE {table} SET {assignments} WHERE {quote('id')} = %s"
             rows = [
                 [f.get_db_prep_save(getattr(v, f.attname), db) for f in fields] + [v.pk]
                 for v in group
             ]
+            if db.vendor == "postgresql":
+                _update_from_values(cursor, table, fields, rows)
+                continue
+            assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+            sql = f"UPDATE {table} SET {assignments} WHERE {quote('id')} = %s"
             cursor.executemany(sql, rows)
+
+
+UPDATE_CHUNK = 1000  # visitors per statement: 15,000 parameters at most (the limit is 65,535)
+
+
+def _update_from_values(cursor, table: str, fields: list, rows: list[list]) -> None:
+    """UPDATE `table` from rows of (field values…, id) in one statement (PostgreSQL)."""
+    quote, db = connection.ops.quote_name, cursor.db
+    casts = [f"%s::{f.db_type(db)}" for f in fields] + ["%s::bigint"]
+    row = "(" + ", ".join(casts) + ")"
+    names = [f"c{i}" for i in range(len(fields))]
+    pairs = zip(fields, names, strict=True)
+    assignments = ", ".join(f"{quote(f.column)} = d.{name}" for f, name in pairs)
+    for start in range(0, len(rows), UPDATE_CHUNK):  # within any bound on parameters
+        chunk = rows[start : start + UPDATE_CHUNK]
+        sql = (
+            f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(chunk))}) "
+            f"AS d({', '.join(names)}, id) WHERE {table}.{quote('id')} = d.id"
+        )
+        cursor.execute(sql, [value for values in chunk for value in values])
 
 
 def _after_store(new: list[Incoming], visitors: dict[int, Visitor]) -> None:

@@ -342,3 +342,42 @@ def test_a_batch_writes_back_every_rollup_it_changed():
     assert row.first_purchase_at == row.last_purchase_at == now + datetime.timedelta(seconds=3)
     assert row.cart == {}  # the purchase emptied it
     assert row.last_seen_at == now + datetime.timedelta(seconds=3)
+
+
+@pytest.mark.parametrize("chunk", [2, 1000])
+def test_a_batch_of_many_visitors_writes_the_same_rollups_as_one_event_at_a_time(
+    monkeypatch, chunk
+):
+    """Visitors whose events change different sets of fields (page views only, a purchase,
+    both, a cart), written back together, in statements of `chunk` visitors: each ends with the
+    rollups a twin gets from the same events stored one at a time."""
+    from personalization import ingest
+
+    monkeypatch.setattr(ingest, "UPDATE_CHUNK", chunk)
+    now = timezone.now() - datetime.timedelta(hours=1)
+
+    def events_of(visitor, number):
+        at = [now + datetime.timedelta(minutes=number, seconds=s) for s in range(3)]
+        view = {"type": "page_view", "section": f"s{number % 3}"}
+        kinds = [
+            [view, view],
+            [{"type": "purchase", "properties": {"amount": 1200 + number, "category": "toys"}}],
+            [view, {"type": "purchase", "properties": {"amount": 800, "category": "food"}}],
+            [{"type": "add_to_cart", "properties": {"sku": f"sku{number}", "price": 300}}],
+        ][number % 4]
+        return [
+            event_payload(visitor_uuid=visitor, occurred_at=when, **kind)
+            for when, kind in zip(at, kinds, strict=False)
+        ]
+
+    batched, single = [uuid.uuid4() for _ in range(9)], [uuid.uuid4() for _ in range(9)]
+    payloads = [p for n, v in enumerate(batched) for p in events_of(v, n)]
+    assert events_ingest(payloads=payloads) == len(payloads)
+    for n, visitor in enumerate(single):
+        for payload in events_of(visitor, n):
+            assert events_ingest(payloads=[payload]) == 1
+    for ours, twin in zip(batched, single, strict=True):
+        got, expected = Visitor.objects.get(uuid=ours), Visitor.objects.get(uuid=twin)
+        assert {name: getattr(got, name) for name in ROLLUPS} == {
+            name: getattr(expected, name) for name in ROLLUPS
+        }
