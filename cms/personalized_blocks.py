@@ -206,7 +206,17 @@ class ExperimentChoiceBlock(blocks.ChoiceBlock):
         return None if value in (None, "") else str(value)
 
 
-class ExperimentVariantContentStream(blocks.StreamBlock):
+class LazyVariantStream(blocks.StreamBlock):
+    """A stream of which a request shows at most one among several (a segment's variant, an
+    experiment's arm): each stays raw until it is read, so a page with ten variants fetches
+    the images and converts the blocks of the one it shows, not of all ten. Wagtail converts
+    a StreamField's top-level blocks lazily already; nested streams it converts eagerly."""
+
+    def bulk_to_python(self, values):
+        return [self.to_python(value) for value in values]
+
+
+class ExperimentVariantContentStream(LazyVariantStream):
     heading = HeadingBlock()
     paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, icon="pilcrow")
     image = ImageBlock()
@@ -271,7 +281,7 @@ class ExperimentBlock(blocks.StructBlock):
         return context
 
 
-class PersonalizedContentStream(blocks.StreamBlock):
+class PersonalizedContentStream(LazyVariantStream):
     """What a per-segment variant (or the default) may hold: any body block."""
 
     heading = HeadingBlock()

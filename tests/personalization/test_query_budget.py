@@ -96,3 +96,38 @@ def test_personalized_page_costs_at_most_two_queries_more_than_plain(
         response = browsing_client.get(personalized)
     assert response.status_code == 200
     assert 'class="personalized"' in response.content.decode()
+
+
+def test_only_the_shown_variants_blocks_are_read(client):
+    """Ten variants with an image each and a default with another: a visitor in none of the
+    segments gets the default, and only the default's image is fetched (Wagtail would convert
+    every variant's blocks, fetching all eleven images)."""
+    import re
+
+    from wagtail.images import get_image_model
+
+    images = list(get_image_model().objects.order_by("pk")[:11])
+    assert len(images) == 11
+
+    def picture(image) -> list[dict]:
+        return [{"type": "image", "value": {"image": image.pk, "alt_text": "", "caption": ""}}]
+
+    variants = [
+        {"segment": str(segment.pk), "content": picture(image)}
+        for segment, image in zip(make_segments(10), images[1:], strict=True)
+    ]
+    url = publish(
+        "one-of-eleven",
+        [{"type": "personalized", "value": {"variants": variants, "default": picture(images[0])}}],
+    )
+    client.get(url)  # warm
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.context["page"].body[0].value  # the block was rendered
+    fetched = set()
+    for query in captured:
+        found = re.search(r'FROM "wagtailimages_image".*"id" IN \(([^)]*)\)', query["sql"])
+        if found:
+            fetched |= {int(pk) for pk in found.group(1).split(",")}
+    assert fetched == {images[0].pk}
