@@ -63,17 +63,19 @@ def rotate_visitor_cookie(request) -> uuid.UUID:
 def load_visitor(request):
     """The visitor this request speaks for: the member's, else the cookie's, else a new one.
 
-    One query: a member's own visitor and the cookie's are fetched together."""
+    One query: a member's own visitor and the cookie's are fetched together, the member's with
+    their profile. Anyone else's is one row of one table (building and reading the four-table
+    join cost more than the rest of choosing a page's content); only an old cookie of a merged
+    visitor (rare: a log-out gives the browser a new id) costs a second query, for its target."""
     from personalization.models import Visitor
 
-    queryset = Visitor.objects.select_related("merged_into", "user__profile")
     user = getattr(request, "user", None)
     member_id = user.pk if user is not None and user.is_authenticated else None
-    lookup = (
-        Q(uuid=request.visitor_uuid) | Q(user_id=member_id)
-        if member_id
-        else Q(uuid=request.visitor_uuid)
-    )
+    if member_id:
+        queryset = Visitor.objects.select_related("merged_into", "user__profile")
+        lookup = Q(uuid=request.visitor_uuid) | Q(user_id=member_id)
+    else:
+        queryset, lookup = Visitor.objects.all(), Q(uuid=request.visitor_uuid)
     rows = list(queryset.filter(lookup)[:2])
     own = next((v for v in rows if member_id and v.user_id == member_id), None)
     if own is not None:

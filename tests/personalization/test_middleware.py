@@ -149,3 +149,22 @@ def test_logging_out_gives_the_browser_a_new_anonymous_identity(client):
     response = client.post("/account/logout/")
     assert response.cookies[COOKIE].value != before
     assert "Welcome back, Hana!" not in client.get("/").content.decode()
+
+
+def test_an_anonymous_visitor_is_one_query_and_an_old_merged_cookie_finds_its_target(rf):
+    """A browser still holding the cookie of a visitor merged into another gets the target's
+    history (a second query, only then); a plain anonymous visitor costs one query."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from personalization.middleware import load_visitor
+
+    target = Visitor.objects.create(page_view_count=7, section_views={"dogs": 7})
+    merged = Visitor.objects.create(merged_into=target)
+    plain = Visitor.objects.create(page_view_count=1)
+    for visitor, expected, queries in ((merged, target, 2), (plain, plain, 1)):
+        request = rf.get("/")
+        request.user, request.visitor_uuid = AnonymousUser(), visitor.uuid
+        with CaptureQueriesContext(connection) as captured:
+            found = load_visitor(request)
+        assert (found.pk, found.page_view_count) == (expected.pk, expected.page_view_count)
+        assert len(captured) == queries
