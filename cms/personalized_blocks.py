@@ -96,7 +96,18 @@ class ProfileFormBlock(blocks.StructBlock):
         return context
 
 
-class OfferFallbackStream(blocks.StreamBlock):
+class LazyVariantStream(blocks.StreamBlock):
+    """A stream a request shows only sometimes (one segment's variant among several, one arm
+    of an experiment, an offer's fallback once capped): it stays raw until it is read, so a
+    page with ten variants fetches the images and pages of the one it shows, not of all ten.
+    Wagtail converts a StreamField's top-level blocks lazily already; nested streams it
+    converts eagerly."""
+
+    def bulk_to_python(self, values):
+        return [self.to_python(value) for value in values]
+
+
+class OfferFallbackStream(LazyVariantStream):
     heading = HeadingBlock()
     paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, icon="pilcrow")
     call_to_action = CallToActionBlock()
@@ -204,16 +215,6 @@ class ExperimentChoiceBlock(blocks.ChoiceBlock):
 
     def normalize_choice(self, value):
         return None if value in (None, "") else str(value)
-
-
-class LazyVariantStream(blocks.StreamBlock):
-    """A stream of which a request shows at most one among several (a segment's variant, an
-    experiment's arm): each stays raw until it is read, so a page with ten variants fetches
-    the images and converts the blocks of the one it shows, not of all ten. Wagtail converts
-    a StreamField's top-level blocks lazily already; nested streams it converts eagerly."""
-
-    def bulk_to_python(self, values):
-        return [self.to_python(value) for value in values]
 
 
 class ExperimentVariantContentStream(LazyVariantStream):

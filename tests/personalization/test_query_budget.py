@@ -3,9 +3,12 @@ two queries of the same page served without personalization."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from wagtail.images import get_image_model
 
 from cms.models import ContentPage, SectionPage
 from personalization.models import Segment
@@ -98,14 +101,29 @@ def test_personalized_page_costs_at_most_two_queries_more_than_plain(
     assert 'class="personalized"' in response.content.decode()
 
 
+def fetched_ids(captured, table: str) -> set[int]:
+    """The primary keys of `table` read by `id IN (…)` (how Wagtail fetches chosen images and
+    pages for blocks) among the captured queries."""
+    fetched = set()
+    for query in captured:
+        found = re.search(rf'FROM "{table}".*"id" IN \(([^)]*)\)', query["sql"])
+        if found:
+            fetched |= {int(pk) for pk in found.group(1).split(",")}
+    return fetched
+
+
+def captured_get(client, url: str):
+    client.get(url)  # warm
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response, captured
+
+
 def test_only_the_shown_variants_blocks_are_read(client):
     """Ten variants with an image each and a default with another: a visitor in none of the
     segments gets the default, and only the default's image is fetched (Wagtail would convert
     every variant's blocks, fetching all eleven images)."""
-    import re
-
-    from wagtail.images import get_image_model
-
     images = list(get_image_model().objects.order_by("pk")[:11])
     assert len(images) == 11
 
@@ -120,14 +138,38 @@ def test_only_the_shown_variants_blocks_are_read(client):
         "one-of-eleven",
         [{"type": "personalized", "value": {"variants": variants, "default": picture(images[0])}}],
     )
-    client.get(url)  # warm
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
+    response, captured = captured_get(client, url)
     assert response.context["page"].body[0].value  # the block was rendered
-    fetched = set()
-    for query in captured:
-        found = re.search(r'FROM "wagtailimages_image".*"id" IN \(([^)]*)\)', query["sql"])
-        if found:
-            fetched |= {int(pk) for pk in found.group(1).split(",")}
-    assert fetched == {images[0].pk}
+    assert fetched_ids(captured, "wagtailimages_image") == {images[0].pk}
+
+
+def test_an_offer_not_yet_capped_does_not_read_its_fallback(client):
+    """The fallback's button links a page; while the offer itself is shown, that page is not
+    fetched (Wagtail would convert the fallback's blocks with the offer's)."""
+    target = SectionPage.objects.get(slug="dogs")
+    fallback = {
+        "type": "call_to_action",
+        "value": {
+            "title": "Members save",
+            "text": "",
+            "button_label": "Join",
+            "link": {"page": target.pk, "url": ""},
+        },
+    }
+    offer = {
+        "offer_key": "budget-offer",
+        "title": "Free shipping",
+        "text": "",
+        "image": None,
+        "button_label": "See the offer",
+        "link": {"page": None, "url": "https://example.com/offer"},
+        "cap": 100,
+        "cap_period": "day",
+        "fallback": [fallback],
+    }
+    response, captured = captured_get(
+        client, publish("offer-page", [{"type": "offer", "value": offer}])
+    )
+    assert 'data-offer="budget-offer"' in response.content.decode()
+    assert "Members save" not in response.content.decode()
+    assert target.pk not in fetched_ids(captured, "wagtailcore_page")
