@@ -219,40 +219,33 @@ def _store_batch(events: list[Incoming]) -> int:
 def _save_rollups(visitors: dict[int, Visitor], changed: dict[int, set[str]]) -> None:
     """Write back the fields the batch changed, one statement shape per set of changed fields
     (a batch of page views from many visitors updates 5 columns, not the 13 rollups).
-    PostgreSQL: one `UPDATE … FROM (VALUES …)` per shape, parsed and planned once; a prepared
-    UPDATE per visitor (the query text differs per row with client-side binding, so each one
-    was parsed and planned) cost the database ~65 µs a visitor, most of its work for a batch.
-    Elsewhere (SQLite): one UPDATE per visitor through executemany. `bulk_update`'s CASE WHEN
-    over a dozen fields costs seconds per batch in Python alone."""
+    `bulk_update`'s CASE WHEN over a dozen fields costs seconds per batch in Python alone."""
     shapes: dict[tuple[str, ...], list[Visitor]] = {}
     for visitor_id in sorted(changed):
         shapes.setdefault(tuple(sorted(changed[visitor_id])), []).append(visitors[visitor_id])
-    quote = connection.ops.quote_name
-    table = quote(Visitor._meta.db_table)
     with connection.cursor() as cursor:
         db = cursor.db  # the connection itself (`connection` is a proxy, looked up on each use)
+        update = _update_from_values if db.vendor == "postgresql" else _update_each
         for names, group in shapes.items():
             fields = [Visitor._meta.get_field(name) for name in names]
             rows = [
                 [f.get_db_prep_save(getattr(v, f.attname), db) for f in fields] + [v.pk]
                 for v in group
             ]
-            if db.vendor == "postgresql":
-                _update_from_values(cursor, table, fields, rows)
-                continue
-            assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-            sql = f"UPDATE {table} SET {assignments} WHERE {quote('id')} = %s"
-            cursor.executemany(sql, rows)
+            update(cursor, fields, rows)
 
 
 UPDATE_CHUNK = 1000  # visitors per statement: 15,000 parameters at most (the limit is 65,535)
 
 
-def _update_from_values(cursor, table: str, fields: list, rows: list[list]) -> None:
-    """UPDATE `table` from rows of (field values…, id) in one statement (PostgreSQL)."""
-    quote, db = connection.ops.quote_name, cursor.db
-    casts = [f"%s::{f.db_type(db)}" for f in fields] + ["%s::bigint"]
-    row = "(" + ", ".join(casts) + ")"
+def _update_from_values(cursor, fields: list, rows: list[list]) -> None:
+    """PostgreSQL: the visitors' rows of (field values…, id) in one `UPDATE … FROM (VALUES …)`
+    per chunk, parsed and planned once. A prepared UPDATE per visitor (its query text differs
+    per row with client-side binding, so each one was parsed and planned) cost the database
+    ~65 µs a visitor, most of its work for a batch."""
+    db = cursor.db
+    quote, table = db.ops.quote_name, db.ops.quote_name(Visitor._meta.db_table)
+    row = "(" + ", ".join([f"%s::{f.db_type(db)}" for f in fields] + ["%s::bigint"]) + ")"
     names = [f"c{i}" for i in range(len(fields))]
     pairs = zip(fields, names, strict=True)
     assignments = ", ".join(f"{quote(f.column)} = d.{name}" for f, name in pairs)
@@ -263,6 +256,14 @@ def _update_from_values(cursor, table: str, fields: list, rows: list[list]) -> N
             f"AS d({', '.join(names)}, id) WHERE {table}.{quote('id')} = d.id"
         )
         cursor.execute(sql, [value for values in chunk for value in values])
+
+
+def _update_each(cursor, fields: list, rows: list[list]) -> None:
+    """Other databases (the embedded SQLite): one UPDATE per visitor, through executemany."""
+    quote = cursor.db.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    table = quote(Visitor._meta.db_table)
+    cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {quote('id')} = %s", rows)
 
 
 def _after_store(new: list[Incoming], visitors: dict[int, Visitor]) -> None:
