@@ -17,15 +17,13 @@ from experiments.bucketing import (
     in_namespace,
 )
 
-CASES_PATH = (
-    Path(__file__).resolve().parents[3] / "shared" / "conformance" / "growthbook-cases.json"
-)
+CASES_PATH = Path(__file__).resolve().parent / "data" / "growthbook-cases.json"
 TOLERANCE = 1e-3
 
 
 @cache
 def _load_cases() -> dict[str, Any]:
-    """Read the shared conformance file once per session."""
+    """Read the vendored conformance file (data/README.md) once per session."""
     return json.loads(CASES_PATH.read_text(encoding="utf-8"))
 
 

@@ -11,13 +11,11 @@ import pytest
 
 from personalization.conditions import compile_condition, evaluate
 
-CASES_PATH = (
-    Path(__file__).resolve().parents[3] / "shared" / "conformance" / "growthbook-cases.json"
-)
+CASES_PATH = Path(__file__).resolve().parent / "data" / "growthbook-cases.json"
 EXPECTED_CASE_COUNT = 235
 
 # Cases where the file expects JavaScript-style coercion and we are deliberately strict
-# (see shared/conformance/README.md): a missing attribute never satisfies $gt/$lt, and a
+# (see data/README.md): a missing attribute never satisfies $gt/$lt, and a
 # string is never ordered against a number.
 STRICT_DEPARTURES = {
     "missing attribute with comparison operators": False,
@@ -28,7 +26,7 @@ STRICT_DEPARTURES = {
 
 @cache
 def _load_cases() -> list[list[Any]]:
-    """Read the evalCondition section of the shared conformance file once."""
+    """Read the evalCondition section of the vendored conformance file once."""
     return json.loads(CASES_PATH.read_text(encoding="utf-8"))["evalCondition"]
 
 
