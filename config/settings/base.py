@@ -51,7 +51,9 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}
     for name in RQ_QUEUE_NAMES
 }
-RQ = {"COMMIT_MODE": "on_db_commit"}
+# Every `manage.py rqworker` runs config.rq_worker.Worker: it waits for Redis and reconnects
+# when Redis goes away, where RQ's own worker exits.
+RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "config.rq_worker.Worker"}
 RQ_SHOW_ADMIN_LINK = True
 
 # Wagtail 8 queues its own background work (reference index, renditions) through django-tasks.
