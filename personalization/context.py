@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import ipaddress
 import logging
 import re
 from typing import Any
@@ -20,6 +19,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core import signing
 from django.utils import timezone
+
+from personalization.proxies import client_address, peer_is_trusted
 
 logger = logging.getLogger(__name__)
 CAMPAIGN_COOKIE = "pv_campaign"
@@ -63,44 +64,21 @@ def referrer_host(referrer: str) -> str | None:
     return _clip(host.lower()) if host else None
 
 
-@functools.lru_cache(maxsize=8)
-def _networks(proxies: tuple[str, ...]) -> tuple:
-    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
-
-
 def from_trusted_proxy(request) -> bool:
-    """Whether the direct peer (REMOTE_ADDR) is one of API_TRUSTED_PROXIES: the proxies, CDNs
-    and frontend servers whose country header the site and the API believe."""
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
-        return False
-    return any(address in network for network in _networks(tuple(settings.API_TRUSTED_PROXIES)))
+    """Whether the direct peer is one of API_TRUSTED_PROXIES (see `personalization.proxies`)."""
+    return peer_is_trusted(request)
 
 
-def country_meta_key() -> str | None:
-    """The request.META key of the configured country header, if one is configured."""
-    header = getattr(settings, "PERSONALIZATION_COUNTRY_HEADER", "")
-    return "HTTP_" + header.upper().replace("-", "_") if header else None
-
-
-def drop_untrusted_country(request) -> None:
-    """Forget a country header that did not come from a trusted proxy: anyone can send one."""
-    key = country_meta_key()
-    if key and key in request.META and not from_trusted_proxy(request):
-        del request.META[key]
-
-
-def country_from_headers(meta: dict[str, Any]) -> str | None:
-    """The visitor's country from the configured trusted header (e.g. CF-IPCountry), else from
-    the GeoIP2 country database when one is configured."""
+def country_from_headers(meta: dict[str, Any], address: str = "") -> str | None:
+    """The visitor's country from the configured trusted header (e.g. CF-IPCountry; from other
+    peers it is removed on arrival), else `address` looked up in the GeoIP2 country database."""
     header = getattr(settings, "PERSONALIZATION_COUNTRY_HEADER", "")
     if header:
         raw = meta.get("HTTP_" + header.upper().replace("-", "_"), "")
         value = str(raw).strip().upper()
         if _COUNTRY.match(value):
             return value
-    return country_from_geoip(str(meta.get("REMOTE_ADDR", "")))
+    return country_from_geoip(address)
 
 
 @functools.lru_cache(maxsize=1)
@@ -160,7 +138,7 @@ def request_attributes(request, now: datetime.datetime) -> dict[str, Any]:
         "hour": local.hour,
         "weekday": WEEKDAYS[local.weekday()],
     }
-    country = country_from_headers(meta)
+    country = country_from_headers(meta, client_address(request) if "REMOTE_ADDR" in meta else "")
     if country:
         attributes["country"] = country
     host = referrer_host(str(meta.get("HTTP_REFERER", "")))

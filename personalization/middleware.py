@@ -15,12 +15,7 @@ from django.core import signing
 from django.db.models import Q
 from django.utils.functional import SimpleLazyObject
 
-from personalization.context import (
-    CAMPAIGN_COOKIE,
-    CAMPAIGN_SALT,
-    UTM_KEYS,
-    drop_untrusted_country,
-)
+from personalization.context import CAMPAIGN_COOKIE, CAMPAIGN_SALT, UTM_KEYS
 
 VISITOR_SALT = "personalization.visitor"
 
@@ -93,14 +88,12 @@ def load_visitor(request):
 
 
 class VisitorMiddleware:
-    """Attach `request.visitor_uuid` / `request.visitor` and keep the visitor cookie current; a
-    country header from a peer that is not a trusted proxy is dropped first."""
+    """Attach `request.visitor_uuid` / `request.visitor` and keep the visitor cookie current."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        drop_untrusted_country(request)
         cookie_uuid = read_visitor_cookie(request)
         request.visitor_uuid = cookie_uuid or uuid.uuid4()
         request.visitor = SimpleLazyObject(lambda: load_visitor(request))

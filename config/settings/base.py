@@ -120,6 +120,9 @@ INSTALLED_APPS = LOCAL_APPS + WAGTAIL_APPS + THIRD_PARTY_APPS + DJANGO_APPS
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
+    # First: forwarding headers (X-Forwarded-For/-Proto, the country header) count only from
+    # API_TRUSTED_PROXIES; from anyone else they are removed before anything reads them.
+    "personalization.proxies.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -354,8 +357,9 @@ CORS_ALLOW_HEADERS = (
     "x-visitor-user-agent",
 )
 CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
-# Addresses (IPs or CIDRs) of the proxies, load balancers or frontend servers whose country header
-# (PERSONALIZATION_COUNTRY_HEADER) the site and the API believe; anyone else's is ignored.
+# Addresses (IPs or CIDRs) of the proxies, load balancers or frontend servers whose forwarding
+# headers (X-Forwarded-For, X-Forwarded-Proto, PERSONALIZATION_COUNTRY_HEADER) the site and the API
+# believe; from anyone else they are removed on arrival (personalization.proxies).
 API_TRUSTED_PROXIES = list_setting("API_TRUSTED_PROXIES", ["127.0.0.1/32", "::1/128"])
 for _proxy in API_TRUSTED_PROXIES:
     try:

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
 from personalization.ingest import redis_client
+from personalization.proxies import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -111,12 +112,14 @@ class VisitorRateThrottle(SettingsRateThrottle):
 
 
 class IPRateThrottle(SettingsRateThrottle):
-    """Per client address (REMOTE_ADDR, or X-Forwarded-For behind NUM_PROXIES proxies)."""
+    """Per client address: REMOTE_ADDR, or behind API_TRUSTED_PROXIES the address they report
+    (`client_address`; a client's own X-Forwarded-For never names it)."""
 
     scope = "ip"
 
     def get_ident_key(self, request) -> str | None:
-        return self.get_ident(request)
+        address = client_address(request)
+        return f"ip-{address}" if address else None
 
 
 class LoginRateThrottle(IPRateThrottle):
