@@ -12,6 +12,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from cms.personalized_blocks import BodyStreamBlock
+from cms.selectors import page_children_visible
 
 
 def preview_segments_from_mode(mode_name: str) -> list[int]:
@@ -109,7 +110,7 @@ class SectionPage(PersonalizedPreviewMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["children"] = self.get_children().live().public().specific().order_by("path")
+        context["children"] = page_children_visible(page=self, request=request)
         return context
 
 

@@ -8,10 +8,11 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.fields import DateTimeField
-from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.models import Page, Site
 
 from cms.api.resolve import BodyResolution, image_json, page_link_json, stream_json
 from cms.models import ContentPage, HomePage, SectionPage
+from cms.selectors import page_children_visible, pages_visible, view_restrictions_below
 from personalization.resolver import resolve
 
 DATETIME = DateTimeField()
@@ -49,18 +50,9 @@ def section_page(request: HttpRequest, slug: str) -> Page | None:
     return site.root_page.get_children().filter(slug=slug).first()
 
 
-def refused_restrictions(request: HttpRequest) -> list[PageViewRestriction]:
-    """The view restrictions this request does not pass (login, groups, password)."""
-    restrictions = PageViewRestriction.objects.select_related("page").prefetch_related("groups")
-    return [r for r in restrictions if not r.accept_request(request)]
-
-
 def visible_pages(request: HttpRequest):
     """Live pages of the site, without those under a restriction the request does not pass."""
-    pages = site_pages(request)
-    for restriction in refused_restrictions(request):
-        pages = pages.exclude(path__startswith=restriction.page.path)
-    return pages
+    return pages_visible(site_pages(request), request=request)
 
 
 def check_view_restrictions(page: Page, request: HttpRequest) -> bool:
@@ -112,11 +104,17 @@ def hero_json(page: Page, request: HttpRequest) -> dict | None:
 
 
 def page_children(page: Page, request: HttpRequest) -> list[dict]:
-    """What a section lists: its live, public child pages (as the site's section page does)."""
+    """What a section lists: its live child pages the caller may see (as the site's section page
+    does)."""
     if not isinstance(page, SectionPage):
         return []
-    children = page.get_children().live().public().specific().order_by("path")
+    children = page_children_visible(page=page, request=request)
     return [page_summary(child, request) for child in children]
+
+
+def children_vary_by_viewer(page: Page) -> bool:
+    """Whether the page's listed children depend on who asks (some are under a restriction)."""
+    return isinstance(page.specific, SectionPage) and view_restrictions_below(page).exists()
 
 
 def page_meta(state: BodyResolution, *, preview: bool) -> dict:

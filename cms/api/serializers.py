@@ -154,7 +154,9 @@ class PageDetailSerializer(PageSummarySerializer):
     search_description = serializers.CharField(allow_blank=True)
     hero = HeroSerializer(allow_null=True, help_text="Home page only.")
     tags = serializers.ListField(child=serializers.CharField())
-    children = PageSummarySerializer(many=True, help_text="Section pages: their public pages.")
+    children = PageSummarySerializer(
+        many=True, help_text="Section pages: their live child pages the caller may see."
+    )
     body = BlockSerializer(many=True)
     meta = PageMetaSerializer()
 

@@ -18,6 +18,7 @@ from wagtail.models import Page
 
 from cms.api.pages import (
     check_view_restrictions,
+    children_vary_by_viewer,
     page_document,
     page_path,
     section_page,
@@ -84,7 +85,7 @@ class PageResponseMixin(VisitorContextMixin):
             state.personalized = True
             state.experiments.append(choice.meta)
         document = page_document(served, state)
-        if state.personalized or restricted:
+        if state.personalized or restricted or children_vary_by_viewer(served):
             return mark_private(Response(document))
         return public_response(django_request, document, max_age=settings.API_PUBLIC_MAX_AGE)
 
