@@ -635,6 +635,7 @@ def _ensure_group(client: Redis, stream: str) -> None:
 def drain(*, max_seconds: float | None = None) -> int:
     """Store what waits in the stream (and what a crashed worker left), batch by batch, until
     the stream is empty or `max_seconds` have passed; returns how many events were new."""
+    _check_database()
     client = redis_client()
     stream = stream_keys()[0]
     _ensure_group(client, stream)
@@ -661,6 +662,14 @@ def drain(*, max_seconds: float | None = None) -> int:
     with contextlib.suppress(ResponseError):  # the stream was deleted meanwhile (by an operator)
         client.xgroup_delconsumer(stream, GROUP, consumer)
     return stored
+
+
+def _check_database() -> None:
+    """Raise `OperationalError` unless the database answers. A drain takes no entry while it is
+    away: each delivery counts towards EVENTS_MAX_DELIVERIES, so drains failing one after another
+    through a long database outage would send good events to the dead-letter stream."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
 
 
 def _reclaim(client: Redis, stream: str, consumer: str) -> int:
