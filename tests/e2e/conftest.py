@@ -6,12 +6,17 @@ must see committed data), a fresh browser (`browser`) whose contexts (`new_page`
 separate visitors, and `drain_jobs()` to run what the browser's requests queued: nothing to do
 without Redis (jobs run inline when the request commits), a real RQ worker in burst mode when
 REDIS_URL is set.
+
+The browser tests need chromium (Debian's, at /usr/bin/chromium; `CHROMIUM_PATH` overrides it
+so the rule below can be tested). With `CI` set they are required: a missing browser fails them.
+Outside CI, without chromium they are deselected and the run ends with one line saying so.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import threading
 import uuid
@@ -21,7 +26,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-CHROMIUM = "/usr/bin/chromium"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -38,6 +43,49 @@ QUEUES = ("default", "events", "reports")
 TIMEOUT_MS = 15_000
 _SHARED_CONNECTION_LOCK = threading.RLock()
 _DEMO_SNAPSHOTS: dict[str, str] = {}  # test database name -> the demo site's rows
+_DESELECTED = pytest.StashKey[int]()  # how many browser tests this run left out
+
+
+def chromium_path() -> str:
+    """The chromium the browser tests drive: `CHROMIUM_PATH` if set, else Debian's."""
+    return os.environ.get("CHROMIUM_PATH") or DEFAULT_CHROMIUM
+
+
+def _in_ci() -> bool:
+    """Whether `CI` is set (as `.ci/run` does): then the browser tests are required."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _has_chromium() -> bool:
+    path = chromium_path()
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Outside CI and without chromium, leave out every test that needs the browser."""
+    if _in_ci() or _has_chromium():
+        return
+    browser_tests = [item for item in items if "browser" in getattr(item, "fixturenames", ())]
+    if not browser_tests:
+        return
+    left_out = set(browser_tests)
+    items[:] = [item for item in items if item not in left_out]
+    config.hook.pytest_deselected(items=browser_tests)
+    config.stash[_DESELECTED] = len(browser_tests)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """One line at the end of the run: how many browser tests were left out, and how to run them."""
+    count = config.stash.get(_DESELECTED, 0)
+    if not count:
+        return
+    tests = "browser test was" if count == 1 else "browser tests were"
+    terminalreporter.write_line(
+        f"{count} {tests} deselected: no chromium at {chromium_path()}. "
+        "To run them: apt-get install chromium (with CI set they are required).",
+        yellow=True,
+        bold=True,
+    )
 
 
 @pytest.fixture
@@ -55,7 +103,7 @@ def browser(monkeypatch):
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
         )
     except Exception:
         playwright.stop()
