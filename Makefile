@@ -9,27 +9,34 @@ WORKER_QUEUES := default events reports
 
 .PHONY: install run serve worker cron test lint format migrate demo bench load-test clean
 
+# pip says nothing but errors (-qq); `make install PIP_QUIET=` shows its progress.
+PIP_QUIET ?= -qq
+
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "Installing the project and its dependencies into $(VENV) ..."
+	@$(PY) -m pip install $(PIP_QUIET) --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install $(PIP_QUIET) --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
 
+## Apply the migrations and collect static files, quietly (`manage.py migrate` lists each one).
 migrate: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@$(PY) manage.py migrate --noinput --verbosity 0
+	@$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Database migrated, static files collected."
 
 demo: migrate
-	$(PY) manage.py load_demo
+	@$(PY) manage.py load_demo
 
 ## Create the venv, install, migrate, load the demo site and serve it (with a worker when
 ## REDIS_URL is set). Ctrl-C stops everything.
 run: demo
 	@echo ""
-	@echo "  Site:  http://$(HOST):$(PORT)/"
-	@echo "  Admin: http://$(HOST):$(PORT)/admin/  (user admin, password: see above or DEMO_ADMIN_PASSWORD)"
+	@echo "  Site:    http://$(HOST):$(PORT)/   (members' area: /members/, demo members above)"
+	@echo "  Admin:   http://$(HOST):$(PORT)/admin/   user admin, password above (or DEMO_ADMIN_PASSWORD)"
+	@echo "  Another address: make run PORT=8080 HOST=0.0.0.0.   Stop: Ctrl-C"
 	@echo ""
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "  REDIS_URL is set: starting an RQ worker with the scheduler, and the periodic jobs"; \
