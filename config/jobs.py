@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
 
+from config.cache import redis_outage
+
 logger = logging.getLogger(__name__)
 
 
@@ -34,8 +36,15 @@ def enqueue(queue: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> 
 
 
 def _enqueue_or_run(queue: str, func: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-    try:
-        django_rq.get_queue(queue).enqueue(func, *args, **kwargs)
-    except RedisError as exc:
-        logger.warning("Redis unavailable (%s); running %s inline", exc, func.__qualname__)
-        func(*args, **kwargs)
+    """Queue the job, or run it here when its Redis failed now or a moment ago (skipped then)."""
+    outage = redis_outage(settings.RQ_QUEUES[queue]["URL"])
+    if outage.available():
+        try:
+            django_rq.get_queue(queue).enqueue(func, *args, **kwargs)
+        except RedisError as exc:
+            outage.failed(exc, action="running jobs inline")
+        else:
+            outage.succeeded()
+            return
+    logger.info("Redis unavailable: running %s inline", func.__qualname__)
+    func(*args, **kwargs)

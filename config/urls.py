@@ -6,11 +6,12 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from config.rq_dashboard import rq_dashboard_urlpatterns
 from personalization.views import declare_traits
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
-    path("admin/rq/", include("django_rq.urls")),
+    path("admin/rq/", include((rq_dashboard_urlpatterns(), "django_rq"))),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("account/", include("cms.urls")),

@@ -56,20 +56,24 @@ RQ_QUEUES = {
 RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "config.rq_worker.Worker"}
 RQ_SHOW_ADMIN_LINK = True
 
-# Wagtail 8 queues its own background work (reference index, renditions) through django-tasks.
+# Wagtail 8 queues its own background work (reference index, renditions) through django-tasks;
+# when Redis cannot be reached the task runs inline rather than failing the save (config/tasks.py).
 if REDIS_URL:
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    TASKS = {"default": {"BACKEND": "config.tasks.ResilientRQBackend", "QUEUES": ["default"]}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 # CACHES
 # ------------------------------------------------------------------------------
+# With Redis, a cache failure is a miss or a no-op, never an error: the site stays up while
+# Redis is away, skipping it for a few seconds after each failure (config/cache.py).
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cms",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 2.0, "down_seconds": 5},
         }
     }
 else:

@@ -3,20 +3,23 @@ Retry-After). Rates are read from `settings.API_THROTTLE_RATES` on every request
 changed by settings (and lowered in tests) without re-importing anything.
 
 With Redis, a throttle is one counter per caller and window, counted by one atomic script call
-(the window starts with the caller's first request). DRF's own throttle, used without Redis,
-reads and rewrites the list of every request's time in the window through the cache: two round
-trips and a list as long as the rate, on every request."""
+(the window starts with the caller's first request) in the Redis cache. While Redis is
+unreachable the same counters are kept by each process (`LocalWindows`): the limits still hold,
+per process, rather than failing open or failing the request. DRF's own throttle, used without
+Redis, reads and rewrites the list of every request's time in the window through the cache: two
+round trips and a list as long as the rate, on every request."""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from django.conf import settings
-from django.core.cache import cache
-from redis.exceptions import RedisError
+from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
-from personalization.ingest import redis_client
+from config.cache import ResilientRedisCache
 from personalization.proxies import client_address
 
 logger = logging.getLogger(__name__)
@@ -37,22 +40,47 @@ for i, key in ipairs(KEYS) do
 end
 return result
 """
-_scripts: dict[str, object] = {}
 
 
-def _count_script():
-    """The registered counting script on the pipeline's Redis connection pool."""
-    client = redis_client()
-    script = _scripts.get(settings.REDIS_URL)
-    if script is None:
-        script = _scripts[settings.REDIS_URL] = client.register_script(_COUNT)
-    return script
+class LocalWindows:
+    """Fixed-window counters in this process, with the semantics of `_COUNT`: the throttles'
+    fallback while Redis is unreachable (each process then allows the full rate)."""
+
+    def __init__(self, *, max_keys: int = 100_000) -> None:
+        self.max_keys = max_keys
+        self._windows: dict[str, tuple[int, float]] = {}  # key -> (count, monotonic end)
+        self._lock = threading.Lock()
+
+    def count(self, keys: list[str], windows_ms: list[int]) -> list[int]:
+        """Count one request on each key; [count, ms left, ...] as the script answers."""
+        now = time.monotonic()
+        result: list[int] = []
+        with self._lock:
+            if len(self._windows) >= self.max_keys:
+                self._windows = {k: w for k, w in self._windows.items() if w[1] > now}
+            for key, window_ms in zip(keys, windows_ms, strict=True):
+                count, end = self._windows.get(key, (0, 0.0))
+                if end <= now:
+                    count, end = 0, now + window_ms / 1000
+                self._windows[key] = (count + 1, end)
+                result += [count + 1, max(1, int((end - now) * 1000))]
+        return result
+
+
+_local_windows = LocalWindows()
+
+
+def _counting_cache() -> ResilientRedisCache | None:
+    """The Redis cache the throttles count in; None without Redis (DRF's own throttling)."""
+    cache = caches["default"]
+    return cache if isinstance(cache, ResilientRedisCache) else None
 
 
 def throttles_count(throttles: list, request, view) -> None:
     """Count this request against every Redis-backed throttle in one script call, so that
     their `allow_request` only reads the result (one round trip, however many throttles)."""
-    counted = [t for t in throttles if isinstance(t, SettingsRateThrottle) and settings.REDIS_URL]
+    cache = _counting_cache()
+    counted = [t for t in throttles if isinstance(t, SettingsRateThrottle) and cache is not None]
     for throttle in counted:
         throttle.key = throttle.get_cache_key(request, view)
         throttle.counted = None
@@ -60,19 +88,17 @@ def throttles_count(throttles: list, request, view) -> None:
     if not counted:
         return
     keys = [cache.make_key(f"{t.key}:{t.duration}") for t in counted]
-    try:
-        result = _count_script()(keys=keys, args=[t.duration * 1000 for t in counted])
-    except RedisError as exc:
-        # A rate limit must not take the API down with Redis: let the request through.
-        logger.warning("Redis unavailable (%s); request not throttled", exc)
-        return
+    windows_ms = [t.duration * 1000 for t in counted]
+    result = cache.run_script(_COUNT, keys=keys, args=windows_ms)
+    if result is None:  # Redis unreachable (logged by the cache): the same limits, per process
+        result = _local_windows.count(keys, windows_ms)
     for i, throttle in enumerate(counted):
         throttle.counted = (result[2 * i], result[2 * i + 1])
 
 
 class SettingsRateThrottle(SimpleRateThrottle):
-    """A throttle whose rate is `settings.API_THROTTLE_RATES[scope]`; with Redis, counted by
-    `throttles_count` (which `APIDefaultsMixin.check_throttles` calls first)."""
+    """A throttle whose rate is `settings.API_THROTTLE_RATES[scope]`; with the Redis cache,
+    counted by `throttles_count` (which `APIDefaultsMixin.check_throttles` calls first)."""
 
     counted: tuple[int, int] | None = None  # (requests in this window, ms until it ends)
 
@@ -80,14 +106,14 @@ class SettingsRateThrottle(SimpleRateThrottle):
         return settings.API_THROTTLE_RATES[self.scope]
 
     def allow_request(self, request, view) -> bool:
-        if not settings.REDIS_URL:
+        if _counting_cache() is None:
             return super().allow_request(request, view)
         if not hasattr(self, "key"):  # used alone, not through APIDefaultsMixin
             throttles_count([self], request, view)
         return self.counted is None or self.counted[0] <= self.num_requests
 
     def wait(self) -> float | None:
-        if not settings.REDIS_URL:
+        if _counting_cache() is None:
             return super().wait()
         return self.counted[1] / 1000 if self.counted else None
 

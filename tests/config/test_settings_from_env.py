@@ -63,7 +63,7 @@ def test_database_and_redis_urls_select_postgresql_and_real_rq_queues():
     assert chosen["inline"] is False
     assert chosen["queues"] == ["default", "events", "reports"]
     assert chosen["queue_url"] == "redis://cache:6379/2"
-    assert chosen["tasks"] == "django_tasks_rq.RQBackend"
+    assert chosen["tasks"] == "config.tasks.ResilientRQBackend"
     assert chosen["cache"].endswith("RedisCache")
 
 

@@ -4,6 +4,7 @@ start again on the same port — never the machine's Redis on 6379."""
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -79,11 +80,23 @@ class PrivateRedis:
         """Kill the server at once (SIGKILL): what a crash or an OOM kill does."""
         self._end(kill=True)
 
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): it keeps its data and its port but answers nothing, as
+        behind a network partition; connections then time out instead of being refused."""
+        assert self.process is not None and self.running
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused server run again (SIGCONT)."""
+        assert self.process is not None and self.running
+        self.process.send_signal(signal.SIGCONT)
+
     def _end(self, *, kill: bool) -> None:
         """Send the signal and reap the process."""
         if not self.running:
             return
         assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)  # a paused server must see the signal
         self.process.kill() if kill else self.process.terminate()
         self.process.wait(timeout=START_TIMEOUT_SECONDS)
 
@@ -110,5 +123,5 @@ def private_redis_factory(tmp_path_factory) -> Iterator:
 @pytest.fixture
 def private_redis(private_redis_factory) -> PrivateRedis:
     """A private, running `redis-server` (no persistence): `.url`, `.port`, `.stop()`,
-    `.kill()`, `.start()` (same port again)."""
+    `.kill()`, `.start()` (same port again), `.pause()`/`.resume()`, `.client()`."""
     return private_redis_factory()
