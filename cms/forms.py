@@ -47,12 +47,19 @@ class SignUpForm(forms.Form):
 
 
 class LoginForm(AuthenticationForm):
-    """Log in with the email address used at sign-up."""
+    """Log in with the email address used at sign-up. A form the view refused (`refusal`, the
+    log-in limit) checks no password and shows that message."""
 
     username = forms.CharField(label="Email address", max_length=254)
+    refusal = ""
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
+
+    def clean(self):
+        if self.refusal:
+            raise forms.ValidationError(self.refusal, code="throttled")
+        return super().clean()
 
 
 class ProfileForm(forms.Form):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -9,9 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from cms.forms import LoginForm, ProfileForm, SignUpForm
+from personalization.api.throttles import login_attempt_wait
 from personalization.models import EventType
 from personalization.services import (
     MemberAlreadyExists,
@@ -77,12 +81,35 @@ def profile(request: HttpRequest) -> HttpResponse:
     )
 
 
+def too_many_attempts(wait: float) -> str:
+    """What a member reads when the log-in limit stops them, in whole minutes (at least 1)."""
+    minutes = max(1, math.ceil(wait / 60))
+    return ngettext(
+        "Too many log-in attempts. Try again in %(minutes)d minute.",
+        "Too many log-in attempts. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 class LoginView(auth_views.LoginView):
-    """Log in by email; a failed attempt answers 400 with the form's message."""
+    """Log in by email; a failed attempt answers 400 with the form's message. Attempts count
+    against the API's log-in limit, per address and per account: over it, 429 and no password
+    is checked."""
 
     template_name = "account/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        wait = login_attempt_wait(request)
+        if wait is None:
+            return super().post(request, *args, **kwargs)
+        form = self.get_form()
+        form.refusal = too_many_attempts(wait)
+        response = self.form_invalid(form)
+        response.status_code = 429
+        response["Retry-After"] = str(math.ceil(wait))
+        return response
 
     def form_invalid(self, form):
         response = super().form_invalid(form)

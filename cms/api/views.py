@@ -48,7 +48,7 @@ from personalization.api.caching import mark_private, public_response
 from personalization.api.mixins import CONTEXT_PARAMETERS, VisitorContextMixin
 from personalization.api.pagination import ListingPagination
 from personalization.api.serializers import MAX_PAGE_ID
-from personalization.api.throttles import LoginRateThrottle
+from personalization.api.throttles import LoginAccountRateThrottle, LoginRateThrottle
 from personalization.models import Segment
 
 PAGE_RESPONSES = {
@@ -241,9 +241,10 @@ class ExperimentResultsView(APIDefaultsMixin, APIView):
 
 
 class AuthTokenView(APIDefaultsMixin, APIView):
-    """Exchange a member's email and password for an API token (or revoke it)."""
+    """Exchange a member's email and password for an API token (or revoke it); attempts are
+    limited per address and per account, as on the site's log-in form."""
 
-    throttle_classes = [LoginRateThrottle]
+    throttle_classes = [LoginRateThrottle, LoginAccountRateThrottle]
 
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "DELETE" else []

@@ -11,12 +11,15 @@ round trips and a list as long as the rate, on every request."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Mapping
 import threading
 import time
 
 from django.conf import settings
 from django.core.cache import caches
+from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from config.cache import ResilientRedisCache
@@ -149,6 +152,37 @@ class IPRateThrottle(SettingsRateThrottle):
 
 
 class LoginRateThrottle(IPRateThrottle):
-    """Password attempts for API tokens, per client address."""
+    """Password attempts (the API's token requests and the site's log-in form), per client
+    address."""
 
     scope = "login"
+
+
+class LoginAccountRateThrottle(SettingsRateThrottle):
+    """Password attempts per account (the username tried), from whatever addresses: the same
+    `login` rate as per address."""
+
+    scope = "login"
+
+    def get_ident_key(self, request) -> str | None:
+        if isinstance(request, Request):  # the API reads JSON only (its view refuses the rest)
+            body = request.data if request.content_type.startswith("application/json") else {}
+        else:
+            body = request.POST
+        username = body.get("username") if isinstance(body, Mapping) else None
+        if not isinstance(username, str) or not username.strip():
+            return None
+        digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+        return f"account-{digest}"
+
+
+def login_attempt_wait(request) -> float | None:
+    """Count one password attempt against its address and its account, as the API's token
+    view does; the seconds to wait when either is over the `login` rate, else None."""
+    throttles = [LoginRateThrottle(), LoginAccountRateThrottle()]
+    throttles_count(throttles, request, None)
+    refused = [t for t in throttles if not t.allow_request(request, None)]
+    if not refused:
+        return None
+    waits = [wait for wait in (t.wait() for t in refused) if wait]
+    return max(waits, default=float(max(t.duration for t in refused)))
