@@ -22,10 +22,11 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, strea
 
 from cms.models import ContentPage
 from config.cache import redis_outage, redis_outages_reset
-from experiments.models import Conversion, Experiment, Exposure
+from experiments.models import Conversion, Experiment, ExperimentStatus, Exposure
+from experiments.registry import running_experiments
 from personalization import ingest
-from personalization.models import Event, Visitor
-from tests.api.helpers import api_as
+from personalization.models import Event, Segment, Visitor
+from tests.api.helpers import IPHONE, api_as, api_segments
 from tests.factories import PASSWORD, MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -181,6 +182,32 @@ def test_api_pages_answer_200_while_redis_is_down(redis_down):
     response = api.get("/api/v1/pages/find/", {"path": "/"})
     assert response.status_code == 200
     assert response.json()["body"]
+
+
+def test_segments_compile_from_the_database_and_follow_changes_while_redis_is_down(redis_down):
+    mobile = Segment.objects.get(slug="mobile-visitors")
+    api = api_as(uuid.uuid4(), HTTP_X_VISITOR_USER_AGENT=IPHONE)
+
+    def home_segments() -> list[str]:
+        response = api.get("/api/v1/pages/find/", {"path": "/"})
+        assert response.status_code == 200
+        return api_segments(response.json()["body"])
+
+    assert home_segments() == [str(mobile.pk)]
+    mobile.enabled = False
+    mobile.save()  # the new segment-set version is in the database only
+    assert home_segments() == ["default"]
+
+
+def test_the_experiments_registry_follows_changes_from_the_database_while_redis_is_down(
+    redis_down,
+):
+    assert "home-hero" in running_experiments().by_key
+    # Stopped by another process: its registry bump reached only its own memory and Redis.
+    Experiment.objects.filter(key="home-hero").update(
+        status=ExperimentStatus.COMPLETED, updated_at=timezone.now()
+    )
+    assert "home-hero" not in running_experiments().by_key
 
 
 def test_the_admin_edits_saves_and_publishes_a_page_while_redis_is_down(redis_down, staff_client):
