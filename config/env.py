@@ -66,10 +66,24 @@ def str_setting(name: str, default: str | None = None) -> str | None:
     return default if value is None else value
 
 
+# SQLite serving several processes and threads at once (the embedded default under gunicorn):
+# - WAL lets readers go on while one connection writes (the default rollback journal blocks
+#   every reader for the length of a write);
+# - BEGIN IMMEDIATE takes the write lock when a transaction starts: a DEFERRED transaction that
+#   has read and then wants to write cannot wait for the lock (SQLite answers "database is
+#   locked" at once to avoid a deadlock), an IMMEDIATE one waits like any other writer;
+# - the busy timeout is how long a writer waits for the lock before giving up.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+
 def database_setting(url: str | None, sqlite_path: str) -> dict:
     """`DATABASES["default"]` from DATABASE_URL, or the embedded SQLite file when it is unset."""
     if url is None:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": sqlite_path}
+        return _sqlite({"ENGINE": "django.db.backends.sqlite3", "NAME": sqlite_path})
     parts = urlsplit(url)
     if parts.scheme not in SUPPORTED_DATABASE_SCHEMES:
         raise ConfigError(
@@ -85,7 +99,14 @@ def database_setting(url: str | None, sqlite_path: str) -> dict:
     if config["ENGINE"].endswith("postgresql"):
         config.setdefault("CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"].endswith("sqlite3"):
+        return _sqlite(config)
     return config
+
+
+def _sqlite(config: dict) -> dict:
+    """A SQLite database set up for concurrent requests (see SQLITE_OPTIONS)."""
+    return {**config, "OPTIONS": {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}}
 
 
 def redis_url_setting(url: str | None) -> str | None:

@@ -1,8 +1,11 @@
 """One way to hand work to the background: `enqueue(queue, func, *args, **kwargs)`.
 
 With REDIS_URL set the job goes to the named RQ queue (once the current transaction commits,
-django-rq's `on_db_commit` mode). Without Redis, or when Redis does not answer, the same job
-function runs inline after the commit, and the outage is logged, so no work is ever dropped.
+django-rq's `on_db_commit` mode); when Redis does not answer, the same job function runs inline
+after the commit, and the outage is logged, so no work is ever dropped. Without Redis (the
+embedded default) the job goes, after the commit, to the process's embedded writer thread
+(`config.embedded`), off the request path; `JOBS_INLINE_MODE = "immediate"` runs it in the
+caller instead.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
 
+from config import embedded
 from config.cache import redis_outage
 
 logger = logging.getLogger(__name__)
@@ -26,11 +30,11 @@ class UnknownQueue(ValueError):
 
 
 def enqueue(queue: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-    """Run `func(*args, **kwargs)` on the `queue` RQ queue, or inline when there is no Redis."""
+    """Run `func(*args, **kwargs)` on the `queue` RQ queue, or embedded when there is no Redis."""
     if queue not in settings.RQ_QUEUE_NAMES:
         raise UnknownQueue(f"No RQ queue named {queue!r}; known: {settings.RQ_QUEUE_NAMES}.")
     if settings.JOBS_INLINE:
-        transaction.on_commit(lambda: func(*args, **kwargs))
+        transaction.on_commit(lambda: embedded.run(func, args, kwargs))
         return
     transaction.on_commit(lambda: _enqueue_or_run(queue, func, args, kwargs))
 

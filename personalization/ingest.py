@@ -27,9 +27,11 @@ and `event_stored` sent only for events that were newly stored, in the same tran
 
 Failure paths. Redis unreachable (or answering errors): the producer stores the batch
 synchronously in the request and logs a warning, then skips Redis for
-`EVENTS_REDIS_RETRY_SECONDS` — never dropped. No `REDIS_URL` (embedded mode): events are stored
-inline once the transaction commits. A database outage during a drain leaves entries pending to
-be retried; a malformed event is logged and left out (the rest of its batch is stored).
+`EVENTS_REDIS_RETRY_SECONDS` — never dropped. No `REDIS_URL` (embedded mode): once the
+transaction commits, events go to the process's writer thread, which stores them off the request
+path, several calls' events in one batch (`config.embedded`). A database outage during a drain
+leaves entries pending to be retried; a malformed event is logged and left out (the rest of its
+batch is stored).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from django.utils.text import slugify
 from redis import Redis
 from redis.exceptions import RedisError, ResponseError
 
+from config import embedded
 from personalization.models import Event, EventType, Visitor
 from personalization.rollups import apply_event, fields_changed_by
 from personalization.signals import event_stored, events_stored
@@ -577,8 +580,12 @@ def stream_keys() -> tuple[str, str, str]:
 
 
 def publish(payloads: list[dict]) -> None:
-    """Hand payloads to Redis in one call; store them synchronously when Redis fails."""
+    """Hand payloads to Redis in one call; store them synchronously when Redis fails. Without
+    Redis they go to the embedded writer (`config.embedded`), joined with other events."""
     global _redis_down_until
+    if settings.JOBS_INLINE:
+        embedded.run(store, (payloads,), batch=True)
+        return
     if time.monotonic() < _redis_down_until:
         store(payloads)
         return

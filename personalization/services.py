@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
@@ -102,16 +101,14 @@ def event_payload(
 
 def events_track(payloads: list[dict]) -> None:
     """Hand events to the pipeline once the current transaction commits, in microseconds: one
-    Redis call (see `personalization.ingest`). Without Redis they are stored inline; if Redis
-    does not answer they are stored synchronously. Each event gets an idempotency key here (the
-    client's, else a new one), so however often it is delivered it is stored once."""
+    Redis call (see `personalization.ingest`). Without Redis the process's writer thread stores
+    them after the response; if Redis does not answer they are stored synchronously. Each event
+    gets an idempotency key here (the client's, else a new one), so however often it is
+    delivered it is stored once."""
     if not payloads:
         return
     prepared = [with_idempotency_key(payload) for payload in payloads]
-    if settings.JOBS_INLINE:
-        transaction.on_commit(lambda: events_ingest(payloads=prepared))
-    else:
-        transaction.on_commit(lambda: publish(prepared))
+    transaction.on_commit(lambda: publish(prepared))
 
 
 def page_view_track(*, request, page) -> None:

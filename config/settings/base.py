@@ -46,6 +46,12 @@ DATABASES = {"default": database_setting(DATABASE_URL, str(BASE_DIR / "db.sqlite
 # (RQ's own synchronous mode still needs a Redis server for its bookkeeping).
 REDIS_URL = redis_url_setting(str_setting("REDIS_URL"))
 JOBS_INLINE = REDIS_URL is None
+# Without Redis, jobs (events included) run in each process's one writer thread after the
+# response ("thread", see config/embedded.py), or in the caller ("immediate", as the tests do).
+JOBS_INLINE_MODE = str_setting("JOBS_INLINE_MODE", "thread")
+if JOBS_INLINE_MODE not in {"thread", "immediate"}:
+    raise ConfigError(f"JOBS_INLINE_MODE={JOBS_INLINE_MODE!r} is not 'thread' or 'immediate'.")
+EMBEDDED_QUEUE_SIZE = int_setting("EMBEDDED_QUEUE_SIZE", 10_000, minimum=1)
 RQ_QUEUE_NAMES = ("default", "events", "reports")
 RQ_QUEUES = {
     name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}

@@ -81,6 +81,7 @@ def test_debug_is_only_on_when_asked():
         ({"REDIS_URL": "redis://127.0.0.1:notaport/0"}, "port"),
         ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG"),
         ({"EVENT_RETENTION_DAYS": "-3"}, "EVENT_RETENTION_DAYS"),
+        ({"JOBS_INLINE_MODE": "later"}, "JOBS_INLINE_MODE"),
     ],
 )
 def test_malformed_env_stops_start_up_with_one_line(env, mentions):
@@ -108,3 +109,34 @@ def test_production_mode_with_secret_key_starts():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok")
+
+
+SQLITE_PROBE = (
+    "import json, django; django.setup(); from django.conf import settings; "
+    "from django.db import connection; cursor = connection.cursor(); "
+    "print(json.dumps({'journal': cursor.execute('PRAGMA journal_mode').fetchone()[0], "
+    "'busy_ms': cursor.execute('PRAGMA busy_timeout').fetchone()[0], "
+    "'begin': connection.transaction_mode, 'jobs': settings.JOBS_INLINE_MODE}))"
+)
+OPTIONS_PROBE = (
+    "import json, django; django.setup(); from django.conf import settings; "
+    "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+)
+
+
+def test_sqlite_is_set_up_for_concurrent_requests(tmp_path):
+    """WAL (readers go on while one connection writes), BEGIN IMMEDIATE (a transaction waits
+    for the write lock instead of failing at once with "database is locked") and a busy
+    timeout; without Redis, jobs go to the writer thread."""
+    result = run_python(SQLITE_PROBE, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert result.returncode == 0, result.stderr
+    chosen = json.loads(result.stdout)
+    assert chosen == {"journal": "wal", "busy_ms": 20_000, "begin": "IMMEDIATE", "jobs": "thread"}
+
+
+def test_the_embedded_sqlite_file_gets_the_same_options_as_a_sqlite_url(tmp_path):
+    result = run_python(OPTIONS_PROBE)
+    assert result.returncode == 0, result.stderr
+    from_url = run_python(OPTIONS_PROBE, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert json.loads(result.stdout) == json.loads(from_url.stdout)
+    assert json.loads(result.stdout)["transaction_mode"] == "IMMEDIATE"
