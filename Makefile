@@ -35,7 +35,7 @@ demo: migrate
 run: demo
 	@echo ""
 	@echo "  Site:    http://$(HOST):$(PORT)/   (members' area: /members/, demo members above)"
-	@echo "  Admin:   http://$(HOST):$(PORT)/admin/   user admin, password above (or DEMO_ADMIN_PASSWORD)"
+	@echo "  Admin:   http://$(HOST):$(PORT)/admin/   user admin, password $${DEMO_ADMIN_PASSWORD:-pawprint-admin}"
 	@echo "  Another address: make run PORT=8080 HOST=0.0.0.0.   Stop: Ctrl-C"
 	@echo ""
 	@if [ -n "$$REDIS_URL" ]; then \
