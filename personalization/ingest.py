@@ -27,11 +27,11 @@ and `event_stored` sent only for events that were newly stored, in the same tran
 
 Failure paths. Redis unreachable (or answering errors): the producer stores the batch
 synchronously in the request and logs a warning, then skips Redis for
-`EVENTS_REDIS_RETRY_SECONDS` — never dropped. No `REDIS_URL` (embedded mode): once the
-transaction commits, events go to the process's writer thread, which stores them off the request
-path, several calls' events in one batch (`config.embedded`). A database outage during a drain
-leaves entries pending to be retried; a malformed event is logged and left out (the rest of its
-batch is stored).
+`EVENTS_REDIS_RETRY_SECONDS` — never dropped. No `REDIS_URL` (embedded mode): events are stored
+inline once the transaction commits. A database outage during a drain leaves entries pending to
+be retried. Any other failure is isolated: a batch that fails is stored
+entry by entry, an entry that fails event by event, and only the events that cannot be stored
+(malformed, or failing whatever the exception) go to the dead-letter stream, logged.
 """
 
 from __future__ import annotations
@@ -53,14 +53,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from redis import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from config import embedded
+from personalization.event_properties import PropertiesRefused, properties_check, storable
 from personalization.models import Event, EventType, Visitor
 from personalization.rollups import apply_event, fields_changed_by
 from personalization.signals import event_stored, events_stored
@@ -136,6 +136,26 @@ def _parse_time(value: Any) -> datetime.datetime:
     return moment
 
 
+def _storable_text(value: Any, *, limit: int, field: str) -> str:
+    text = str(value)[:limit]
+    if not storable(text):
+        raise InvalidEvent(f"{field} contains characters that cannot be stored")
+    return text
+
+
+def _properties(payload: dict) -> dict:
+    """The payload's properties, checked as the events API checks them (so an entry that
+    bypassed the API fails here, alone, rather than in the database with its batch)."""
+    properties = payload.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise InvalidEvent("properties must be an object")
+    try:
+        properties_check(payload["type"], properties)
+    except PropertiesRefused as exc:
+        raise InvalidEvent(f"properties.{exc}") from None
+    return properties
+
+
 def parse(payload: dict) -> Incoming:
     """Check and convert one queued payload; `InvalidEvent` when it cannot be stored."""
     if not isinstance(payload, dict):
@@ -146,31 +166,31 @@ def parse(payload: dict) -> Incoming:
         visitor_uuid = uuid.UUID(str(payload.get("visitor")))
     except ValueError as exc:
         raise InvalidEvent("not a visitor id") from exc
-    properties = payload.get("properties") or {}
-    if not isinstance(properties, dict):
-        raise InvalidEvent("properties must be an object")
     section = payload.get("section")
+    key = payload.get("idempotency_key") or secrets.token_hex(16)
     return Incoming(
         visitor_uuid=visitor_uuid,
         user_id=_optional_int(payload.get("user_id")),
         type=payload["type"],
-        name=str(payload.get("name") or "")[:100],
+        name=_storable_text(payload.get("name") or "", limit=100, field="name"),
         page_id=_optional_int(payload.get("page_id")),
-        section=str(section)[:100] if section else None,
-        properties=properties,
+        section=_storable_text(section, limit=100, field="section") if section else None,
+        properties=_properties(payload),
         occurred_at=_parse_time(payload.get("occurred_at")),
-        key=str(payload.get("idempotency_key") or secrets.token_hex(16))[:MAX_KEY_LENGTH],
+        key=_storable_text(key, limit=MAX_KEY_LENGTH, field="idempotency_key"),
         anonymous=payload.get("anonymous") is True,
     )
 
 
-def _parse_all(payloads: Iterable[dict]) -> list[Incoming]:
+def _parse_all(payloads: Iterable[dict], refused: list | None = None) -> list[Incoming]:
     events = []
     for payload in payloads:
         try:
             events.append(parse(payload))
         except InvalidEvent as exc:
             logger.error("Event left out, it cannot be stored (%s): %.300r", exc, payload)
+            if refused is not None:
+                refused.append((payload, f"cannot be stored: {exc}"))
     return events
 
 
@@ -178,10 +198,11 @@ def _parse_all(payloads: Iterable[dict]) -> list[Incoming]:
 # ------------------------------------------------------------------------------
 
 
-def store(payloads: list[dict]) -> int:
+def store(payloads: list[dict], *, refused: list[tuple[dict, str]] | None = None) -> int:
     """Store a batch of payloads exactly once, in transactions of at most EVENTS_BATCH_SIZE
-    events; returns how many were newly stored."""
-    events = _parse_all(payloads)
+    events; returns how many were newly stored. A payload that cannot become an event is left
+    out and logged (and listed in `refused`, with the reason, when given)."""
+    events = _parse_all(payloads, refused)
     size = settings.EVENTS_BATCH_SIZE
     return sum(_store_batch(events[i : i + size]) for i in range(0, len(events), size))
 
@@ -580,12 +601,8 @@ def stream_keys() -> tuple[str, str, str]:
 
 
 def publish(payloads: list[dict]) -> None:
-    """Hand payloads to Redis in one call; store them synchronously when Redis fails. Without
-    Redis they go to the embedded writer (`config.embedded`), joined with other events."""
+    """Hand payloads to Redis in one call; store them synchronously when Redis fails."""
     global _redis_down_until
-    if settings.JOBS_INLINE:
-        embedded.run(store, (payloads,), batch=True)
-        return
     if time.monotonic() < _redis_down_until:
         store(payloads)
         return
@@ -724,30 +741,83 @@ def _payloads(fields: dict) -> list[dict]:
     return value if isinstance(value, list) else [value]
 
 
+def _database_away(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached, through Django or straight from the
+    driver (the COPY path talks to psycopg directly): then entries wait for a later drain."""
+    driver = connection.Database
+    away = (OperationalError, InterfaceError, driver.OperationalError, driver.InterfaceError)
+    return isinstance(exc, away)
+
+
 def _process(client: Redis, stream: str, entries: list) -> int:
-    """Store a batch of entries in one go, then acknowledge and delete them. A batch that fails
-    for a reason other than the database being unreachable is retried entry by entry, and the
-    entries that still fail go to the dead-letter stream."""
+    """Store a batch of entries in one go, then acknowledge and delete them. Events that cannot
+    be stored go to the dead-letter stream. A batch that fails for any reason but the database
+    being away (a driver error, a bug, a bad value the checks missed) is stored entry by entry,
+    so one bad entry never costs another (`_process_one`)."""
+    payloads, origin, refused = [], {}, []
     try:
-        stored = store([p for _, fields in entries for p in _payloads(fields)])
-    except (OperationalError, InterfaceError):
-        raise  # the database is away: leave the entries pending, a later drain retries them
-    except (DatabaseError, ValueError, TypeError, KeyError) as exc:
-        logger.warning("Event batch failed (%s); storing its entries one by one", exc)
+        for entry_id, fields in entries:
+            for payload in _payloads(fields):
+                payloads.append(payload)
+                origin[id(payload)] = entry_id
+        stored = store(payloads, refused=refused)
+    except Exception as exc:
+        if _database_away(exc):
+            raise  # leave the entries pending: a later drain retries them
+        logger.warning("Event batch failed (%r); storing its entries one by one", exc)
         stored = sum(_process_one(client, stream, entry) for entry in entries)
+    else:
+        for payload, reason in refused:
+            _dead_letter_events(client, origin[id(payload)], [(payload, reason)])
     _acknowledge(client, stream, [entry_id for entry_id, _ in entries])
     return stored
 
 
 def _process_one(client: Redis, stream: str, entry) -> int:
+    """Store one entry alone; when that fails too, each of its events alone, so only the events
+    that cannot be stored go to the dead-letter stream (the caller acknowledges the entry)."""
     entry_id, fields = entry
     try:
-        return store(_payloads(fields))
-    except (OperationalError, InterfaceError):
-        raise
-    except (DatabaseError, ValueError, TypeError, KeyError) as exc:
-        _dead_letter(client, stream, entry_id, fields, repr(exc))
+        payloads = _payloads(fields)
+    except ValueError as exc:  # not JSON, or not UTF-8
+        _dead_letter(client, stream, entry_id, fields, f"not a list of events: {exc!r}")
         return 0
+    refused: list[tuple[dict, str]] = []
+    try:
+        stored = store(payloads, refused=refused)
+    except Exception as exc:
+        if _database_away(exc):
+            raise
+        if len(payloads) == 1:
+            refused.append((payloads[0], repr(exc)))
+            stored = 0
+        else:
+            stored = sum(_store_alone(payload, refused) for payload in payloads)
+    _dead_letter_events(client, entry_id, refused)
+    return stored
+
+
+def _store_alone(payload: dict, refused: list[tuple[dict, str]]) -> int:
+    """Store one event in its own transaction; a failure is listed in `refused`."""
+    try:
+        return store([payload], refused=refused)
+    except Exception as exc:
+        if _database_away(exc):
+            raise
+        refused.append((payload, repr(exc)))
+        return 0
+
+
+def _dead_letter_events(client: Redis, entry_id, failures: list[tuple[dict, str]]) -> None:
+    """Keep each event that cannot be stored in the dead-letter stream, with the reason."""
+    for payload, reason in failures:
+        logger.error("Event of entry %s moved to the dead-letter stream: %s", entry_id, reason)
+        client.xadd(
+            stream_keys()[2],
+            {"p": json.dumps([payload], default=str), "error": reason[:500], "entry": entry_id},
+            maxlen=100_000,
+            approximate=True,
+        )
 
 
 def _acknowledge(client: Redis, stream: str, entry_ids: list) -> None:

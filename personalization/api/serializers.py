@@ -7,13 +7,22 @@ from __future__ import annotations
 import datetime
 import functools
 import json
-import math
 
 from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
 from personalization.choices import PetType
+from personalization.event_properties import (
+    EVENT_PROPERTIES,
+    MAX_DEPTH,
+    PropertiesRefused,
+    json_bytes_at_most,
+    json_path,
+    storable,
+    typed_properties,
+    typed_property_problems,
+)
 from personalization.models import EventType, Segment, SegmentRule
 
 MAX_PROPERTIES_BYTES = 4096
@@ -23,61 +32,6 @@ MAX_PAGE_ID = 2**31 - 1
 # Events that move purchase rules or experiment sign-up goals: only the shop's own server
 # (a staff API token) may report them, never a visitor's browser.
 SERVER_EVENT_TYPES = frozenset({EventType.PURCHASE, EventType.SIGN_UP})
-
-
-def storable(value: str) -> bool:
-    """Whether a string can be stored as text or JSON everywhere (no NUL, valid UTF-8)."""
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _json_bytes_at_most(value) -> float | None:
-    """At least as many bytes as `value` takes as compact UTF-8 JSON, found in one walk without
-    encoding it; None when a string in it cannot be stored. Each character of a string counts 6
-    bytes (the longest it can become, `\\u0000`), so the bound is cheap and never too small;
-    a type the walk does not know counts as infinite (the caller then measures exactly)."""
-    kind = type(value)
-    if kind is str:
-        return 2 + 6 * len(value) if storable(value) else None
-    if kind is dict:
-        total = 2 + 2 * len(value)  # braces, a colon and at most one comma per item
-        for key, item in value.items():
-            key_size = _json_bytes_at_most(key) if type(key) is str else math.inf
-            item_size = _json_bytes_at_most(item)
-            if key_size is None or item_size is None:
-                return None
-            total += key_size + item_size
-        return total
-    if kind is list:
-        total = 2 + len(value)
-        for item in value:
-            item_size = _json_bytes_at_most(item)
-            if item_size is None:
-                return None
-            total += item_size
-        return total
-    if kind is bool or value is None:
-        return 5
-    if kind is int:
-        return value.bit_length() * 30103 // 100000 + 2  # digits of 2**bits, and a sign
-    if kind is float:
-        return 24  # the longest repr: -1.2345678901234567e-308 (and -Infinity)
-    return math.inf
-
-
-def _all_storable(value) -> bool:
-    if isinstance(value, str):
-        return storable(value)
-    if isinstance(value, dict):
-        return all(_all_storable(k) and _all_storable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_all_storable(item) for item in value)
-    return True
 
 
 class StorableCharField(serializers.CharField):
@@ -219,6 +173,28 @@ class VisitorSerializer(serializers.Serializer):
 # ------------------------------------------------------------------------------
 
 
+def properties_help() -> str:
+    """The `properties` field as the API schema documents it, from the one table of typed
+    properties (`personalization.event_properties`)."""
+    lines = [
+        f"A JSON object of at most {MAX_PROPERTIES_BYTES} bytes, nested at most {MAX_DEPTH} "
+        "levels, numbers finite. Typed properties are checked (400 naming "
+        "`properties.<name>`): on every event type, "
+        + "; ".join(p.describe() for p in typed_properties(""))
+        + "."
+    ]
+    for event_type, specs in EVENT_PROPERTIES.items():
+        lines.append(f"{event_type}: " + "; ".join(p.describe() for p in specs) + ".")
+    return "\n\n".join(lines)
+
+
+def _refusal(problem: PropertiesRefused) -> serializers.ValidationError:
+    """A properties problem as DRF errors, keyed by its place inside `properties`."""
+    if not problem.path:
+        return serializers.ValidationError(problem.message)
+    return serializers.ValidationError({json_path(problem.path): [problem.message]})
+
+
 class EventSerializer(serializers.Serializer):
     """One behaviour event as a frontend reports it."""
 
@@ -238,9 +214,7 @@ class EventSerializer(serializers.Serializer):
         default=None,
         help_text="Id of the page the event happened on.",
     )
-    properties = serializers.DictField(
-        required=False, default=dict, help_text="Free JSON object, at most 4 KB."
-    )
+    properties = serializers.DictField(required=False, default=dict, help_text=properties_help())
     occurred_at = serializers.DateTimeField(
         required=False,
         allow_null=True,
@@ -258,14 +232,12 @@ class EventSerializer(serializers.Serializer):
 
     def validate_properties(self, value: dict) -> dict:
         try:
-            bound = _json_bytes_at_most(value)
-        except RecursionError:
-            raise serializers.ValidationError("Nested too deeply.") from None
-        if bound is None or (bound > MAX_PROPERTIES_BYTES and not _all_storable(value)):
-            # _all_storable looks again only where the walk stopped short (types it skips)
-            raise serializers.ValidationError("Contains characters that cannot be stored.")
+            bound = json_bytes_at_most(value)
+        except PropertiesRefused as problem:
+            raise _refusal(problem) from None
         if bound > MAX_PROPERTIES_BYTES:  # only then encode it to measure exactly
-            size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+            encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            size = len(encoded.encode())
             if size > MAX_PROPERTIES_BYTES:
                 raise serializers.ValidationError(
                     f"Properties must be at most {MAX_PROPERTIES_BYTES} bytes of JSON (got {size})."
@@ -291,6 +263,12 @@ class EventSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"type": ["Only the shop's server (a staff API token) may report this event."]}
             )
+        problems = {
+            json_path(p.path): [p.message]
+            for p in typed_property_problems(attrs["type"], attrs["properties"])
+        }
+        if problems:
+            raise serializers.ValidationError({"properties": problems})
         return attrs
 
 
@@ -351,6 +329,8 @@ def event_quickly_validated(item, validator: EventSerializer) -> dict | None:
     occurred_at = item.get("occurred_at")
     try:
         properties = validator.validate_properties(properties)
+        if next(typed_property_problems(kind, properties), None) is not None:
+            return None
         if occurred_at is not None:
             occurred_at = validator.validate_occurred_at(
                 fields["occurred_at"].run_validation(occurred_at)

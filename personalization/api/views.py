@@ -14,7 +14,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
 
 from personalization.api.authentication import (
     reload_visitor,
@@ -24,6 +24,7 @@ from personalization.api.authentication import (
 from personalization.api.base import APIDefaultsMixin
 from personalization.api.mixins import CONTEXT_PARAMETERS, VisitorContextMixin
 from personalization.api.pagination import ListingPagination
+from personalization.api.parsers import NonFiniteNumber
 from personalization.api.serializers import (
     MAX_BATCH,
     ConsentSerializer,
@@ -45,7 +46,8 @@ from personalization.consent import (
     remember_consent,
 )
 from personalization.context import build_context
-from personalization.middleware import rotate_visitor_cookie
+from personalization.event_properties import json_path
+from personalization.middleware import rotate_visitor_cookie, writable_visitor
 from personalization.models import Segment, Visitor
 from personalization.resolver import Resolution, resolve
 from personalization.selectors import segments_explain, visitor_export
@@ -73,7 +75,7 @@ class VisitorTokenView(APIDefaultsMixin, APIView):
         "or a new visitor. Send it as X-Visitor-Token on every later call.",
     )
     def post(self, request):
-        issued = visitor_token_issue(request._request.visitor_uuid)
+        issued = visitor_token_issue(writable_visitor(request._request).uuid)
         body = VisitorTokenSerializer(
             {
                 "visitor_token": issued.token,
@@ -157,7 +159,7 @@ class VisitorView(APIDefaultsMixin, VisitorContextMixin, APIView):
     def patch(self, request):
         traits = TraitsSerializer(data=request.data)
         traits.is_valid(raise_exception=True)
-        visitor = request._request.visitor
+        visitor = writable_visitor(request._request)
         known = visitor.traits or {}
         stored = visitor_declare_traits(
             visitor_uuid=visitor.uuid,
@@ -219,8 +221,12 @@ class ConsentView(APIDefaultsMixin, APIView):
     throttle_classes = [VisitorRateThrottle, IPRateThrottle]
 
     def subject(self) -> dict:
-        user = None if server_speaks_for_visitor(self.request) else self.request.user
-        return {"visitor_uuid": self.request._request.visitor_uuid, "user": user}
+        """Whose consent: the shop's server names the token's visitor; anyone else writes as
+        `writable_visitor` decides (never into a member's visitor they are not logged in as)."""
+        django_request = self.request._request
+        if server_speaks_for_visitor(self.request):
+            return {"visitor_uuid": django_request.visitor_uuid, "user": None}
+        return {"visitor_uuid": writable_visitor(django_request).uuid, "user": self.request.user}
 
     @extend_schema(
         responses={200: ConsentSerializer},
@@ -281,22 +287,53 @@ def _rejected(detail: str, errors: list[dict]) -> Response:
     return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
 
 
-def _flatten(index: int, errors: dict) -> list[dict]:
-    """[{index, field, message}] from a serializer's errors."""
+def _flatten(index: int, errors: dict, prefix: str = "") -> list[dict]:
+    """[{index, field, message}] from a serializer's errors (nested ones as `properties.price`)."""
     rows = []
     for field, messages in errors.items():
+        if isinstance(messages, dict):
+            rows += _flatten(index, messages, prefix=f"{prefix}{field}.")
+            continue
         for message in messages if isinstance(messages, list) else [messages]:
-            rows.append({"index": index, "field": field, "message": str(message)})
+            rows.append({"index": index, "field": f"{prefix}{field}", "message": str(message)})
     return rows
 
 
-def _page_sections(page_ids: set[int]) -> dict[int, str | None]:
-    """page id → its top-level section slug, for the pages that exist."""
-    sections = {}
-    for pk, url_path in Page.objects.filter(pk__in=page_ids).values_list("pk", "url_path"):
+def _non_finite_error(exc: NonFiniteNumber) -> dict:
+    """The parser's refusal of a number that is not finite, as the event and field it is in."""
+    index, path = 0, exc.path
+    if path and isinstance(path[0], int):  # an array of events
+        index, path = path[0], path[1:]
+    field = json_path(path) or api_settings.NON_FIELD_ERRORS_KEY
+    message = f"Must be a finite number (got {exc.literal})."
+    return {"index": index, "field": field, "message": message}
+
+
+def _page_sections(page_ids: set[int], request: HttpRequest) -> tuple[dict, set[int]]:
+    """page id → its top-level section slug, for the pages that exist; and which of them the
+    request may not see."""
+    sections, paths = {}, {}
+    pages = Page.objects.filter(pk__in=page_ids).values_list("pk", "path", "url_path")
+    for pk, path, url_path in pages:
         parts = [p for p in url_path.split("/") if p]
         sections[pk] = parts[1] if len(parts) >= 2 else None
-    return sections
+        paths[pk] = path
+    return sections, _pages_hidden_from(request, paths)
+
+
+def _pages_hidden_from(request: HttpRequest, paths: dict[int, str]) -> set[int]:
+    """Pages under a view restriction the request does not pass: Wagtail's rule, as the site
+    and the page API (`cms.api.pages`) apply it. Only the restrictions on the pages' own
+    ancestors are read (one query)."""
+    steplen = Page.steplen
+    ancestors = {p[:end] for p in paths.values() for end in range(steplen, len(p) + 1, steplen)}
+    restrictions = (
+        PageViewRestriction.objects.filter(page__path__in=ancestors)
+        .select_related("page")
+        .prefetch_related("groups")
+    )
+    refused = tuple(r.page.path for r in restrictions if not r.accept_request(request))
+    return {pk for pk, path in paths.items() if refused and path.startswith(refused)}
 
 
 class EventsView(APIDefaultsMixin, APIView):
@@ -319,6 +356,9 @@ class EventsView(APIDefaultsMixin, APIView):
     def post(self, request):
         try:
             items = _event_items(request.data)
+        except NonFiniteNumber as exc:
+            error = _non_finite_error(exc)
+            return _rejected(f"Event {error['index']} is invalid; none was recorded.", [error])
         except (ParseError, EventBatchError) as exc:
             message = str(getattr(exc, "detail", exc))
             return _rejected(message, [{"index": None, "field": "events", "message": message}])
@@ -340,11 +380,16 @@ class EventsView(APIDefaultsMixin, APIView):
                     detail = {api_settings.NON_FIELD_ERRORS_KEY: detail}
                 errors += _flatten(index, detail)
         page_ids = {e["page"] for _, e in valid if e["page"]}
-        sections = _page_sections(page_ids) if page_ids else {}
+        sections, hidden = _page_sections(page_ids, request._request) if page_ids else ({}, set())
         errors += [
             {"index": i, "field": "page", "message": f"No page with id {e['page']}."}
             for i, e in valid
             if e["page"] and e["page"] not in sections
+        ]
+        errors += [
+            {"index": i, "field": "page", "message": "You may not see this page."}
+            for i, e in valid
+            if e["page"] in hidden
         ]
         if errors:
             errors.sort(key=lambda row: row["index"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
 from personalization.api.serializers import EventSerializer, event_quickly_validated
+from personalization.event_properties import PropertiesRefused, json_bytes_at_most, storable
 
 EDGE_TEXT = [
     "",
@@ -159,18 +161,41 @@ any_json = st.recursive(
 )
 
 
+def refused_anywhere(value) -> bool:
+    """What the size walk must refuse, found the plain recursive way (the values are shallow)."""
+    if isinstance(value, str):
+        return not storable(value)
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(refused_anywhere(k) or refused_anywhere(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(refused_anywhere(item) for item in value)
+    return False
+
+
 @settings(max_examples=2000, deadline=None)
 @given(value=any_json)
 def test_the_properties_size_bound_is_never_below_the_encoded_size(value):
     """validate_properties encodes properties only when this bound exceeds the limit, so a bound
     below the true size would let oversized properties through."""
-    from personalization.api.serializers import _all_storable, _json_bytes_at_most
+    try:
+        bound = json_bytes_at_most(value)
+    except PropertiesRefused:
+        assert refused_anywhere(value)
+        return
+    assert not refused_anywhere(value)
+    exact = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    assert exact <= bound
 
-    bound = _json_bytes_at_most(value)
-    assert (bound is None) == (not _all_storable(value))
-    if bound is not None:
-        exact = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-        assert exact <= bound
+
+def test_the_size_walk_follows_any_depth_without_recursion():
+    deep: dict = {}
+    for _ in range(100_000):
+        deep = {"a": deep}
+    with pytest.raises(PropertiesRefused, match="Nested more than 64 levels deep"):
+        json_bytes_at_most(deep)
+    assert json_bytes_at_most(deep, max_depth=200_000) > 100_000
 
 
 @pytest.mark.parametrize(

@@ -132,7 +132,7 @@ ANCIENT = "2000-01-01T00:00:00Z"
         ({"type": "page_view", "properties": "x"}, "properties"),
         ({"type": "page_view", "properties": ["x"]}, "properties"),
         ({"type": "page_view", "properties": {"blob": "x" * 5000}}, "properties"),
-        ({"type": "page_view", "properties": {"k": "nul\x00"}}, "properties"),
+        ({"type": "page_view", "properties": {"k": "nul\x00"}}, "properties.k"),
         ({"type": "page_view", "occurred_at": FUTURE}, "occurred_at"),
         ({"type": "page_view", "occurred_at": ANCIENT}, "occurred_at"),
         ({"type": "page_view", "occurred_at": "yesterday"}, "occurred_at"),
