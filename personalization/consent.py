@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from personalization.models import Consent, EventType
+from personalization.models import Consent, EventType, Visitor
 
 CONSENT_COOKIE = "pv_consent"
 CONSENT_SALT = "personalization.consent"
@@ -109,6 +109,18 @@ def consent_change(*, visitor_uuid, user, **choices: bool) -> dict:
     return _state(_record_save(visitor_uuid=visitor_uuid, user=user, **choices))
 
 
+def _kept_by_another(*, visitor_uuid, member) -> bool:
+    """Whether a new record may not be filed under `visitor_uuid`: another record has it, or
+    it names a visitor kept by a member other than `member` (callers pass `writable_visitor`'s
+    id, so this only guards the invariant)."""
+    if visitor_uuid is None:
+        return False
+    if Consent.objects.filter(visitor_uuid=visitor_uuid).exists():
+        return True
+    owners = Visitor.objects.filter(uuid=visitor_uuid, user__isnull=False)
+    return (owners.exclude(user=member) if member is not None else owners).exists()
+
+
 @transaction.atomic
 def _record_save(*, visitor_uuid, user, **choices: bool) -> Consent:
     unknown = set(choices) - set(PURPOSES)
@@ -117,7 +129,7 @@ def _record_save(*, visitor_uuid, user, **choices: bool) -> Consent:
     record = _record_for(visitor_uuid=visitor_uuid, user=user)
     member = _member(user)
     if record is None:
-        taken = Consent.objects.filter(visitor_uuid=visitor_uuid).exists()
+        taken = _kept_by_another(visitor_uuid=visitor_uuid, member=member)
         if member is None and (taken or visitor_uuid is None):
             raise ConsentBelongsToMember(
                 "This visitor's consent belongs to a member: log in to change it."

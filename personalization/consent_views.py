@@ -17,6 +17,7 @@ from personalization.consent import (
     remember_consent,
 )
 from personalization.messaging import unsubscribe_token_read
+from personalization.middleware import writable_visitor
 
 ALL = dict.fromkeys(PURPOSES, True)
 NECESSARY_ONLY = dict.fromkeys(PURPOSES, False)
@@ -41,7 +42,9 @@ def consent_save(request: HttpRequest) -> HttpResponse:
         return render(request, "personalization/consent.html", context)
     try:
         choices = consent_update(
-            visitor_uuid=request.visitor_uuid, user=request.user, **_choices_from(request.POST)
+            visitor_uuid=writable_visitor(request).uuid,
+            user=request.user,
+            **_choices_from(request.POST),
         )
     except ConsentBelongsToMember:  # an old browser id now kept by a member: this browser only
         choices = {**consent_defaults(), **_choices_from(request.POST)}

@@ -79,11 +79,22 @@ def load_visitor(request):
     if visitor is None:
         return Visitor(uuid=request.visitor_uuid)
     if visitor.merged_into_id:
-        return visitor.merged_into
+        visitor = visitor.merged_into
     if visitor.user_id and visitor.user_id != member_id:
-        # The cookie belongs to a member who is not logged in here (session ended on a shared
-        # computer): this browser starts afresh under a new id, so nothing of theirs shows.
+        # The id belongs to a member who is not logged in here (session ended on a shared
+        # computer): this browser starts afresh under a new id, so nothing of theirs shows and
+        # nothing it writes lands in their visitor (see `writable_visitor`).
         return Visitor(uuid=rotate_visitor_cookie(request))
+    return visitor
+
+
+def writable_visitor(request):
+    """The visitor this request may write to (traits, consent, a new visitor token): the one
+    place that decides. A visitor kept by a member is written only by that member's
+    authenticated requests; anyone else holding its id (an old cookie or token) is moved to a
+    new anonymous visitor first, and `request.visitor_uuid` names that new one."""
+    visitor = request.visitor
+    visitor.uuid  # noqa: B018 - loads it (`load_visitor` rotates the id when it is not theirs)
     return visitor
 
 

@@ -21,6 +21,11 @@ class MemberAlreadyExists(ValueError):
     """Someone already signed up with this email address."""
 
 
+class VisitorBelongsToMember(PermissionError):
+    """A write named a visitor kept by a member without being that member (callers write to
+    `personalization.middleware.writable_visitor`, so this only guards the invariant)."""
+
+
 @transaction.atomic
 def member_create(*, email: str, name: str, password: str) -> AbstractBaseUser:
     """Create a member account (username = normalised email) with an empty profile."""
@@ -163,7 +168,10 @@ def visitor_declare_traits(*, visitor_uuid, user, name: str, pet: str) -> Visito
         visitor = Visitor.objects.filter(user=user).first()
     if visitor is None:
         visitor, _ = Visitor.objects.get_or_create(uuid=visitor_uuid)
-        if user is not None and user.is_authenticated and visitor.user_id is None:
+        member_id = user.pk if user is not None and user.is_authenticated else None
+        if visitor.user_id is not None and visitor.user_id != member_id:
+            raise VisitorBelongsToMember(visitor_uuid)
+        if member_id is not None and visitor.user_id is None:
             visitor.user = user
     traits = dict(visitor.traits or {})
     traits.update({"name": name.strip(), "pet": pet})

@@ -8,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from personalization.choices import PetType
+from personalization.middleware import writable_visitor
 from personalization.services import visitor_declare_traits
 
 
@@ -34,7 +35,7 @@ def declare_traits(request):
     if not form.is_valid():
         return render(request, "personalization/traits_invalid.html", {"form": form}, status=400)
     visitor = visitor_declare_traits(
-        visitor_uuid=request.visitor_uuid,
+        visitor_uuid=writable_visitor(request).uuid,
         user=request.user,
         name=form.cleaned_data["name"],
         pet=form.cleaned_data["pet"],
