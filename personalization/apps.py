@@ -9,4 +9,4 @@ class PersonalizationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from personalization import receivers  # noqa: F401 - connects the receivers
+        from personalization import checks, receivers  # noqa: F401 - registers, connects
