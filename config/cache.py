@@ -1,11 +1,14 @@
 """A Redis outage degrades the site instead of taking it down.
 
 `RedisOutage` remembers, per Redis server and process, that the server failed: callers skip it
-for `down_seconds` (one caller probes it again when the time is up), and the failure is logged
-once per interval, not once per call. `ResilientRedisCache` is Django's Redis cache on top of it:
-a failed read is a miss, a failed write a no-op, never an exception. The keys it could not write
-or delete while Redis was away are deleted when Redis answers again, so an entry written before
-the outage cannot outlive a change made during it.
+for `down_seconds` (then one caller probes it with a PING on short timeouts), and the failure is
+logged once per interval, not once per call. The cache, the job queues and Wagtail's tasks share
+it, so a Redis that does not answer costs at most one short timeout per interval.
+
+`ResilientRedisCache` is Django's Redis cache on top of it: a failed read is a miss, a failed
+write a no-op, never an exception. The keys it could not write or delete while Redis was away are
+deleted when Redis answers again, so an entry written before the outage cannot outlive a change
+made during it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from urllib.parse import urlsplit
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
+from redis import Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
@@ -37,8 +41,9 @@ MISSED_KEYS_LIMIT = 10_000  # keys remembered for deletion after an outage
 class RedisOutage:
     """Whether one Redis server is known to be down in this process (a circuit breaker)."""
 
-    def __init__(self, server: str, *, down_seconds: float = DOWN_SECONDS) -> None:
-        self.server = server
+    def __init__(self, url: str, *, down_seconds: float = DOWN_SECONDS) -> None:
+        self.url = url
+        self.server = server_name(url)
         self.down_seconds = down_seconds
         self.down_until = 0.0
         self.failing = False
@@ -48,7 +53,8 @@ class RedisOutage:
         self._lock = threading.Lock()
 
     def available(self) -> bool:
-        """True when Redis should be tried; once the pause is over only one caller probes."""
+        """True when Redis should be tried; once the pause is over one caller probes it with
+        a PING on short timeouts (whatever client it would use), while the others skip."""
         if not self.failing:
             return True
         now = time.monotonic()
@@ -56,7 +62,19 @@ class RedisOutage:
             if now < self.down_until:
                 return False
             self.down_until = now + self.down_seconds  # the others keep skipping meanwhile
-            return True
+        return self._probe()
+
+    def _probe(self) -> bool:
+        """PING the server on a connection of its own: True (the outage is over) if it answers."""
+        client = Redis.from_url(self.url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        try:
+            client.ping()
+        except RedisError:
+            return False
+        finally:
+            client.close()
+        self.succeeded()
+        return True
 
     def failed(self, exc: RedisError, *, action: str) -> None:
         """Record a failure: pause use of the server and log it if not logged lately."""
@@ -124,7 +142,7 @@ def redis_outage(url: str, *, down_seconds: float = DOWN_SECONDS) -> RedisOutage
     outage = _outages.get(name)
     if outage is None:
         with _outages_lock:
-            outage = _outages.setdefault(name, RedisOutage(name, down_seconds=down_seconds))
+            outage = _outages.setdefault(name, RedisOutage(url, down_seconds=down_seconds))
     return outage
 
 
