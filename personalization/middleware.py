@@ -13,7 +13,8 @@ import uuid
 from django.conf import settings
 from django.core import signing
 from django.db.models import Q
-from django.utils.functional import SimpleLazyObject
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.functional import SimpleLazyObject, empty
 
 from personalization.context import CAMPAIGN_COOKIE, CAMPAIGN_SALT, UTM_KEYS
 
@@ -98,6 +99,25 @@ def writable_visitor(request):
     return visitor
 
 
+def used_visitor(request) -> bool:
+    """Whether this request's answer may depend on its visitor: the visitor was loaded or
+    segments were resolved for it."""
+    if "_personalization_resolution" in request.__dict__:
+        return True
+    visitor = request.__dict__.get("visitor")
+    return isinstance(visitor, SimpleLazyObject) and visitor._wrapped is not empty
+
+
+def keep_private(response) -> None:
+    """One visitor's answer: only their browser may keep it, never a shared cache. A response
+    whose view chose its caching keeps it (the API's: private, or public when nothing in it
+    depends on the visitor, and then it carries no cookie)."""
+    if response.has_header("Cache-Control"):
+        return
+    patch_cache_control(response, private=True, max_age=0)
+    patch_vary_headers(response, ("Cookie",))
+
+
 class VisitorMiddleware:
     """Attach `request.visitor_uuid` / `request.visitor` and keep the visitor cookie current."""
 
@@ -113,6 +133,8 @@ class VisitorMiddleware:
         # An API call naming its visitor by token is not a browser: it gets no cookie.
         if cookie_uuid != wanted and not getattr(request, "visitor_from_token", False):
             set_visitor_cookie(response, wanted)
+        if used_visitor(request) or settings.VISITOR_COOKIE_NAME in response.cookies:
+            keep_private(response)
         self._remember_campaign(request, response)
         return response
 
