@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from personalization.choices import Gender, Occupation, PetType, Region
 from personalization.models import validate_birth_date
+from personalization.names import name_clean
 
 User = get_user_model()
 
@@ -21,10 +22,7 @@ class SignUpForm(forms.Form):
     password2 = forms.CharField(label="Password (again)", strip=False, widget=forms.PasswordInput)
 
     def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Please tell us your name.")
-        return name
+        return name_clean(self.cleaned_data["name"])
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
@@ -81,7 +79,4 @@ class ProfileForm(forms.Form):
     pet_type = forms.ChoiceField(label="Your pet", choices=PetType.choices)
 
     def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Please tell us your name.")
-        return name
+        return name_clean(self.cleaned_data["name"])

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from personalization.choices import PetType
 from personalization.middleware import writable_visitor
+from personalization.names import name_clean
 from personalization.services import visitor_declare_traits
 
 
@@ -20,12 +21,7 @@ class TraitsForm(forms.Form):
     next = forms.CharField(required=False, max_length=2000)
 
     def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
-        if not name:
-            raise forms.ValidationError("Please tell us your name.")
-        if any(ch in name for ch in "<>{}"):
-            raise forms.ValidationError("Names cannot contain < > { or }.")
-        return name
+        return name_clean(self.cleaned_data["name"])
 
 
 @require_POST

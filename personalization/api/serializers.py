@@ -24,6 +24,7 @@ from personalization.event_properties import (
     typed_property_problems,
 )
 from personalization.models import EventType, Segment, SegmentRule
+from personalization.names import name_clean
 
 MAX_PROPERTIES_BYTES = 4096
 MAX_BATCH = 100
@@ -74,12 +75,7 @@ class TraitsSerializer(serializers.Serializer):
     pet = serializers.ChoiceField(choices=PetType.choices, required=False)
 
     def validate_name(self, value: str) -> str:
-        name = " ".join(value.split())
-        if not name:
-            raise serializers.ValidationError("Please tell us your name.")
-        if any(ch in name for ch in "<>{}"):
-            raise serializers.ValidationError("Names cannot contain < > { or }.")
-        return name
+        return name_clean(value)
 
     def validate(self, attrs: dict) -> dict:
         if not attrs:

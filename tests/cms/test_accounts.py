@@ -41,6 +41,8 @@ def test_sign_up_creates_member_and_profile_and_logs_in(client):
         ({"name": "   "}, "name", "This field is required"),
         ({"password1": "123", "password2": "123"}, "password1", "too short"),
         ({"password1": "password", "password2": "password"}, "password1", "too common"),
+        ({"name": "<b>Eve</b>"}, "name", "Names cannot contain"),
+        ({"name": "{{ request.user }}"}, "name", "Names cannot contain"),
     ],
 )
 def test_sign_up_with_invalid_data_answers_400_and_saves_nothing(client, changes, field, message):
@@ -130,6 +132,8 @@ def test_member_edits_profile_and_sees_derived_age(member_client, member):
         ({"gender": ""}, "gender", "required"),
         ({"pet_type": "dragon"}, "pet_type", "Select a valid choice"),
         ({"occupation": "x" * 500}, "occupation", "Select a valid choice"),
+        ({"name": "Hana <img src=x>"}, "name", "Names cannot contain"),
+        ({"name": "Hana {x}"}, "name", "Names cannot contain"),
     ],
 )
 def test_invalid_profile_answers_400_and_changes_nothing(
