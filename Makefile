@@ -46,7 +46,10 @@ run: demo
 		CRON=$$!; trap "kill $$WORKER $$CRON 2>/dev/null" EXIT INT TERM; \
 		$(PY) manage.py runserver $(HOST):$(PORT); \
 	else \
-		echo "  No REDIS_URL: background jobs run inline in the web process"; \
+		echo "  No REDIS_URL: jobs run in the web process after each response; periodic jobs run"; \
+		echo "  on their schedule beside it (manage.py run_periodic_jobs --loop)"; \
+		$(PY) manage.py run_periodic_jobs --loop --verbosity 0 & \
+		PERIODIC=$$!; trap "kill $$PERIODIC 2>/dev/null; wait $$PERIODIC" EXIT INT TERM; \
 		$(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
 

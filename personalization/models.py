@@ -643,3 +643,32 @@ class MessagingSettings(BaseGenericSetting):
 
     def __str__(self) -> str:
         return "Journey messaging"
+
+
+# PERIODIC JOBS
+# ------------------------------------------------------------------------------
+
+
+class PeriodicJobOutcome(models.TextChoices):
+    RUNNING = "running", _("running")
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed")
+
+
+class PeriodicJobRun(models.Model):
+    """The latest run of one periodic job of `settings.PERIODIC_JOBS`, whoever ran it (an RQ
+    worker, the embedded scheduler or `run_periodic_jobs`): what the admin's status shows."""
+
+    name = models.CharField(_("job"), max_length=100, unique=True)
+    started_at = models.DateTimeField(_("last started"))
+    finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=PeriodicJobOutcome.choices)
+    detail = models.TextField(_("result or error"), blank=True)
+    succeeded_at = models.DateTimeField(_("last succeeded"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("periodic job run")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.outcome} at {self.started_at:%Y-%m-%d %H:%M}"

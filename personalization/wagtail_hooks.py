@@ -24,6 +24,7 @@ from personalization import admin_views
 from personalization.forms import SegmentAdminForm, SegmentRuleAttributeSelect
 from personalization.journey_admin import EmailTemplateViewSet, JourneyViewSet
 from personalization.models import SavedGroup, Segment
+from personalization.periodic_panel import PeriodicJobsPanel
 from personalization.rules import OPERATOR_CHOICES
 from personalization.services import page_view_track
 
@@ -186,6 +187,13 @@ def segment_size_button(snippet, user, next_url=None):
 @hooks.register("register_admin_viewset")
 def register_personalization_admin():
     return PersonalizationGroup()
+
+
+@hooks.register("construct_homepage_panels")
+def add_periodic_jobs_panel(request, panels):
+    """Administrators see on the dashboard when each periodic job last ran, and what is late."""
+    if request.user.is_superuser:
+        panels.append(PeriodicJobsPanel())
 
 
 @hooks.register("before_serve_page", order=100)
