@@ -284,7 +284,7 @@ PURCHASE_CATEGORIES = list_setting(
 # Every periodic job, in one place. RQ's cron scheduler enqueues them:
 # `manage.py rqcron personalization.scheduling` (one process per deployment; `make run` starts
 # it when REDIS_URL is set). Cron expressions use the server's local time. Without Redis,
-# `manage.py run_periodic_jobs` runs them once (e.g. from the system's cron).
+# `manage.py run_periodic_jobs --loop` runs them on their schedule (`make run` starts it).
 PERIODIC_JOBS = [
     # Safety net of the event pipeline: batches left by a stopped worker, late stragglers.
     {
