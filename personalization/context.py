@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
+from personalization.event_properties import clamp_amount, clamp_count, clamp_quantity
 from personalization.proxies import client_address, peer_is_trusted
 
 logger = logging.getLogger(__name__)
@@ -149,7 +150,7 @@ def request_attributes(request, now: datetime.datetime) -> dict[str, Any]:
 
 
 def _days_since(iso_date: str | None, today: datetime.date) -> int | None:
-    if not iso_date:
+    if not iso_date or not isinstance(iso_date, str):
         return None
     try:
         return (today - datetime.date.fromisoformat(iso_date[:10])).days
@@ -157,12 +158,17 @@ def _days_since(iso_date: str | None, today: datetime.date) -> int | None:
         return None
 
 
+def _stored_dict(value) -> dict:
+    """A rollup stored as a JSON object; an empty one when the row holds anything else."""
+    return value if isinstance(value, dict) else {}
+
+
 def visitor_attributes(visitor, user, now: datetime.datetime) -> dict[str, Any]:
     """Visitor, declared, member-profile, behaviour and purchase keys, from stored rollups."""
     today = timezone.localdate(now)
     profile = getattr(user, "profile", None) if user is not None else None
     is_member = user is not None and user.is_authenticated
-    traits = dict(visitor.traits or {}) if visitor is not None else {}
+    traits = dict(_stored_dict(visitor.traits)) if visitor is not None else {}
     if profile is not None and profile.pet_type and profile.pet_type != "none":
         traits["pet"] = profile.pet_type
     if is_member and user.first_name:
@@ -171,7 +177,9 @@ def visitor_attributes(visitor, user, now: datetime.datetime) -> dict[str, Any]:
         "is_member": is_member,
         "is_new": visitor is None or visitor.pk is None or visitor.visit_count <= 1,
         "visit_count": visitor.visit_count if visitor is not None else 0,
-        "traits": {k: v for k, v in traits.items() if k in ("name", "pet") and v},
+        "traits": {
+            k: v for k, v in traits.items() if k in ("name", "pet") and v and isinstance(v, str)
+        },
     }
     if is_member:
         attributes["email"] = user.email.lower()
@@ -197,21 +205,29 @@ def _profile_attributes(profile, today: datetime.date) -> dict[str, Any]:
     return values
 
 
-def _behaviour_attributes(visitor, now: datetime.datetime, today: datetime.date) -> dict:
-    cart = visitor.cart or {}
-    items = cart.get("items") or {}
-    cart_values: dict[str, Any] = {
-        "count": sum(int(i.get("quantity", 1)) for i in items.values()),
-        "value": sum(float(i.get("price", 0)) * int(i.get("quantity", 1)) for i in items.values()),
+def _cart_attributes(stored, now: datetime.datetime) -> dict[str, Any]:
+    """Items in the cart, its value and hours since it changed, every number clamped (a row an
+    older version wrote may hold a 400-digit quantity or a price no float holds)."""
+    cart = _stored_dict(stored)
+    items = [i for i in _stored_dict(cart.get("items")).values() if isinstance(i, dict)]
+    quantities = [clamp_quantity(i.get("quantity", 1)) for i in items]
+    prices = [clamp_amount(i.get("price", 0)) for i in items]
+    values: dict[str, Any] = {
+        "count": sum(quantities),
+        "value": sum(p * q for p, q in zip(prices, quantities, strict=True)),
     }
     updated = cart.get("updated_at")
     if items and updated:
         try:
             changed = datetime.datetime.fromisoformat(updated)
-            cart_values["hours_since_update"] = round((now - changed).total_seconds() / 3600, 2)
-        except (TypeError, ValueError):
+            values["hours_since_update"] = round((now - changed).total_seconds() / 3600, 2)
+        except (TypeError, ValueError, OverflowError):
             pass
-    categories = visitor.categories_bought or {}
+    return values
+
+
+def _purchase_attributes(visitor, today: datetime.date) -> dict[str, Any]:
+    categories = _stored_dict(visitor.categories_bought)
     purchases: dict[str, Any] = {
         "count": visitor.purchase_count,
         "total_spend": float(visitor.total_spend),
@@ -223,15 +239,27 @@ def _behaviour_attributes(visitor, now: datetime.datetime, today: datetime.date)
         },
     }
     if visitor.last_purchase_at:
-        purchases["days_since_last"] = (today - timezone.localdate(visitor.last_purchase_at)).days
+        try:
+            last = timezone.localdate(visitor.last_purchase_at)
+        except (OverflowError, ValueError):  # a stored time at the calendar's very edge
+            return purchases
+        purchases["days_since_last"] = (today - last).days
+    return purchases
+
+
+def _counters(stored) -> dict[str, int]:
+    return {str(k): clamp_count(v) for k, v in _stored_dict(stored).items()}
+
+
+def _behaviour_attributes(visitor, now: datetime.datetime, today: datetime.date) -> dict:
     return {
         "views": {
             "total": visitor.page_view_count,
-            "section": dict(visitor.section_views or {}),
-            "tag": dict(visitor.tag_views or {}),
+            "section": _counters(visitor.section_views),
+            "tag": _counters(visitor.tag_views),
         },
-        "cart": cart_values,
-        "purchases": purchases,
+        "cart": _cart_attributes(visitor.cart, now),
+        "purchases": _purchase_attributes(visitor, today),
     }
 
 

@@ -201,14 +201,17 @@ def properties_check(event_type: str, properties: dict) -> int:
 
 
 def _number(value) -> float | None:
-    """A stored value as a finite float, when it is one (a numeric string included)."""
+    """A stored value as a float (a numeric string included; infinity for a number too large
+    for one), or None when it is no number at all."""
     if type(value) is bool:
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError, OverflowError):
+    except OverflowError:  # an integer (or Decimal) beyond any float
+        return math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
         return None
-    return number if math.isfinite(number) else None
+    return None if math.isnan(number) else number
 
 
 def clamp_quantity(value) -> int:

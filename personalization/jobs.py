@@ -38,13 +38,20 @@ def compute_segment_size(segment_id: int) -> int | None:
 
 
 def snapshot_segment_sizes() -> int:
-    """Recount every enabled segment (periodic, the `reports` queue); returns how many."""
+    """Recount every enabled segment (periodic, the `reports` queue); returns how many were
+    counted. A segment that cannot be counted is logged and skipped: it never costs the
+    others their sizes."""
     from personalization.models import Segment
 
-    ids = list(Segment.objects.filter(enabled=True).values_list("pk", flat=True))
-    for segment_id in ids:
-        services.segment_size_compute(segment_id=segment_id)
-    return len(ids)
+    counted = 0
+    for segment_id in Segment.objects.filter(enabled=True).values_list("pk", flat=True):
+        try:
+            services.segment_size_compute(segment_id=segment_id)
+        except Exception:
+            logger.exception("Segment %s could not be counted; the others are", segment_id)
+            continue
+        counted += 1
+    return counted
 
 
 def snapshot_experiment_aggregates() -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,9 +11,12 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from personalization.consent import request_allows_event
+from personalization.context import build_context
 from personalization.ingest import publish, store, with_idempotency_key
 from personalization.models import Event, EventType, MemberProfile, Visitor
 from personalization.signals import visitors_merged
+
+logger = logging.getLogger(__name__)
 
 User = get_user_model()
 
@@ -260,12 +264,22 @@ def visitor_erase(*, visitor: Visitor) -> int:
 RECENT_VISITOR_DAYS = 30
 
 
+def _in_segment(test, visitor, user, now: datetime.datetime, skipped: list[str]) -> bool:
+    """Whether this visitor (or lone member) is in the segment; a row whose attribute context
+    cannot be built is left out and noted in `skipped`, so it never fails the whole count."""
+    try:
+        return test(build_context(None, visitor, user, now))
+    except Exception as exc:  # any stored value: one bad row never costs the segment its size
+        who = f"visitor {visitor.pk}" if visitor is not None else f"member {user.pk}"
+        skipped.append(f"{who}: {exc!r}")
+        return False
+
+
 def segment_size_compute(*, segment_id: int) -> int | None:
     """Count members and recent visitors (seen in 30 days) who are in the segment now.
 
     Request-only keys (device, UTM, time) are unknown here, so rules on them count nobody."""
     from personalization.conditions import ConditionError, compile_condition
-    from personalization.context import build_context
     from personalization.models import SavedGroup, Segment
 
     segment = Segment.objects.filter(pk=segment_id).first()
@@ -286,17 +300,25 @@ def segment_size_compute(*, segment_id: int) -> int | None:
         .select_related("user__profile")
     )
     seen_users = set()
+    skipped: list[str] = []
     for visitor in visitors.iterator(chunk_size=2000):
-        if test(build_context(None, visitor, visitor.user, now)):
+        if _in_segment(test, visitor, visitor.user, now, skipped):
             total += 1
             members += int(visitor.user_id is not None)
         if visitor.user_id:
             seen_users.add(visitor.user_id)
     lone_members = User.objects.exclude(pk__in=seen_users).select_related("profile")
     for user in lone_members.iterator(chunk_size=2000):
-        if test(build_context(None, None, user, now)):
+        if _in_segment(test, None, user, now, skipped):
             total += 1
             members += 1
+    if skipped:
+        logger.error(
+            "Segment %s counted without %d row(s) whose attributes could not be built: %s",
+            segment.slug,
+            len(skipped),
+            "; ".join(skipped[:5]),
+        )
     Segment.objects.filter(pk=segment_id).update(
         size=total, size_members=members, size_computed_at=now
     )
