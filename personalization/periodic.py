@@ -134,6 +134,11 @@ def _finish(name: str, outcome: str, detail: str) -> None:
 class Scheduler:
     """Runs each periodic job in this process when it is due (no Redis: `make run`).
 
+    Interval jobs are due at once, cron jobs at their next time (as RQ's cron does) — unless
+    they missed their last time: a cron job that never ran, or has not started since it was
+    last due (`last_started`, from the recorded runs), runs at once, so a machine that was off
+    at 03:30 still purges, and a new demo counts its segments without waiting half an hour.
+
     `now` is the clock (injected by tests); `tick()` runs what is due and says how long to sleep
     until the next job is due."""
 
@@ -143,13 +148,18 @@ class Scheduler:
         *,
         now: Callable[[], datetime.datetime] = timezone.now,
         run: Callable[[str], Any] = periodic_job_run,
+        last_started: dict[str, datetime.datetime] | None = None,
     ) -> None:
         self.now = now
         self.run = run
-        started = now()
-        # Interval jobs are due at once, cron jobs at their next time (as RQ's cron does).
-        self.due = {job.name: started if job.interval else job.next_after(started) for job in jobs}
         self.jobs = {job.name: job for job in jobs}
+        started = now()
+        last_started = last_started or {}
+        self.due = {}
+        for job in jobs:
+            last = last_started.get(job.name)
+            missed = last is None or last < job.due_since(started)
+            self.due[job.name] = started if job.interval or missed else job.next_after(started)
 
     def tick(self) -> float:
         """Run every job that is due now, in declaration order; seconds until the next one."""
@@ -172,6 +182,11 @@ class Scheduler:
         """Tick until `stop` is set (checked at least every `longest_sleep` seconds)."""
         while not stop.is_set():
             stop.wait(min(self.tick(), longest_sleep))
+
+
+def last_started() -> dict[str, datetime.datetime]:
+    """When each periodic job last started, from the recorded runs."""
+    return dict(PeriodicJobRun.objects.values_list("name", "started_at"))
 
 
 def _release_connections() -> None:

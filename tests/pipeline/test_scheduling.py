@@ -113,6 +113,7 @@ def test_the_scheduler_runs_interval_jobs_at_once_then_every_interval_and_cron_j
         ],
         now=clock,
         run=lambda name: ran.append((name, clock())),
+        last_started={"half-hourly": start - datetime.timedelta(minutes=10)},  # ran at 10:00
     )
     sleeps = []
     while clock.moment <= start + datetime.timedelta(minutes=16, seconds=10):
@@ -122,6 +123,29 @@ def test_the_scheduler_runs_interval_jobs_at_once_then_every_interval_and_cron_j
     assert minutely == [start + datetime.timedelta(minutes=n) for n in range(17)]
     assert [at for name, at in ran if name == "half-hourly"] == [start.replace(minute=30, second=0)]
     assert sleeps[0] == 60  # the next job due is the interval job, a minute on
+
+
+def test_a_cron_job_that_missed_its_last_time_runs_when_the_scheduler_starts():
+    start = datetime.datetime(2026, 3, 2, 10, 14, 50).astimezone()
+    jobs = [
+        PeriodicJob("never-ran", noop, "reports", cron="*/30 * * * *"),
+        PeriodicJob("missed-10-00", noop, "reports", cron="*/30 * * * *"),
+        PeriodicJob("ran-at-10-00", noop, "reports", cron="*/30 * * * *"),
+    ]
+    ran: list[str] = []
+    scheduler = Scheduler(
+        jobs,
+        now=Clock(start),
+        run=ran.append,
+        last_started={
+            "missed-10-00": start - datetime.timedelta(minutes=45),  # 09:29:50
+            "ran-at-10-00": start - datetime.timedelta(minutes=14, seconds=50),  # 10:00:00
+        },
+    )
+    scheduler.tick()
+    assert ran == ["never-ran", "missed-10-00"]
+    assert scheduler.due["ran-at-10-00"] == start.replace(minute=30, second=0)
+    assert scheduler.due["never-ran"] == start.replace(minute=30, second=0)
 
 
 def test_a_failing_job_is_recorded_and_the_scheduler_keeps_its_schedule(settings):
@@ -161,8 +185,9 @@ def test_run_periodic_jobs_loop_runs_due_jobs_until_stopped(settings):
     out = io.StringIO()
     call_command(command, "--loop", stdout=out)
     assert "Periodic jobs: 5 on their schedule" in out.getvalue()
-    recorded = set(PeriodicJobRun.objects.values_list("name", flat=True))
-    assert recorded == {"events-drain", "journeys-evaluate"}  # interval jobs run at start
+    recorded = dict(PeriodicJobRun.objects.values_list("name", "outcome"))
+    # Interval jobs run at start, and so do cron jobs that never ran.
+    assert recorded == dict.fromkeys(EXPECTED, PeriodicJobOutcome.SUCCEEDED)
     assert signal.getsignal(signal.SIGTERM) is handler  # given back
 
 

@@ -11,7 +11,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from personalization.periodic import Scheduler, periodic_job_run, periodic_jobs
+from personalization.periodic import Scheduler, last_started, periodic_job_run, periodic_jobs
 
 
 class Command(BaseCommand):
@@ -64,7 +64,7 @@ class Command(BaseCommand):
         if verbosity >= 1:
             self.stdout.write(f"Periodic jobs: {len(jobs)} on their schedule in this process.")
         try:
-            Scheduler(jobs, run=run).run_until(self.stop)
+            Scheduler(jobs, run=run, last_started=last_started()).run_until(self.stop)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
