@@ -27,3 +27,8 @@ if settings.SERVE_MEDIA:
     ]
 
 urlpatterns += [path("", include(wagtail_urls))]
+
+# Errors under /api/v1/ are JSON; the site keeps its HTML pages.
+handler400 = "personalization.api.errors.bad_request"
+handler404 = "personalization.api.errors.not_found"
+handler500 = "personalization.api.errors.server_error"

@@ -12,6 +12,9 @@ ERRORS = {
     "404": "Not found.",
     "405": "Method not allowed.",
     "406": "Not acceptable: the API answers JSON.",
+    "413": "The request body is larger than the limit (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB).",
+    "414": "URI too long: the request line (path and query string) is over 4,094 bytes; "
+    "the server answers before the API sees the request.",
     "415": "Unsupported media type: send application/json.",
     "429": "Too many requests: see Retry-After.",
 }
