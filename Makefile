@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKER_QUEUES := default events reports
 
-.PHONY: install run serve worker cron test lint format migrate demo bench load-test clean
+.PHONY: install run serve worker cron test lint format migrate demo bench load-test fault clean
 
 # pip says nothing but errors (-qq); `make install PIP_QUIET=` shows its progress.
 PIP_QUIET ?= -qq
@@ -53,7 +53,9 @@ run: demo
 		$(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
 
-## An RQ worker for all queues (needs REDIS_URL).
+## An RQ worker for all queues (needs REDIS_URL). It waits for Redis and reconnects when Redis
+## restarts (config.rq_worker.Worker, the RQ WORKER_CLASS setting); in production supervise it
+## anyway (deploy/systemd/cms-worker@.service).
 worker: install
 	$(PY) manage.py rqworker $(WORKER_QUEUES) --with-scheduler --job-class config.rq_job.Job
 
@@ -73,10 +75,15 @@ bench: install
 	$(PY) bench/api.py --write docs/benchmarks.md
 	$(PY) bench/experiment_results.py --write docs/benchmarks.md
 	$(PY) bench/load/run.py --seconds 60 --write docs/benchmarks.md
+	$(PY) bench/fault.py --write docs/benchmarks.md
 
 ## Only the load test: gunicorn + PostgreSQL + Redis + a worker under locust for 60 s.
 load-test: install
 	$(PY) bench/load/run.py --seconds 60 --write docs/benchmarks.md
+
+## Only the fault run: load while Redis is killed for 15 s and a worker is killed (bench/fault.py).
+fault: install
+	$(PY) bench/fault.py --write docs/benchmarks.md
 
 lint: install
 	$(VENV)/bin/ruff check .
