@@ -126,6 +126,17 @@ class Visitor(models.Model):
         return f"Visitor {self.uuid}" + (f" ({self.user})" if self.user_id else "")
 
 
+class ErasedVisitor(models.Model):
+    """A visitor id whose data was erased: visitor tokens naming it are refused from then on,
+    so nothing new is filed under it (the cookie path gives the browser a new id instead)."""
+
+    uuid = models.UUIDField(primary_key=True)
+    erased_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Erased visitor {self.uuid}"
+
+
 class EventType(models.TextChoices):
     PAGE_VIEW = "page_view", _("Page view")
     ADD_TO_CART = "add_to_cart", _("Add to cart")

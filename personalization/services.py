@@ -13,7 +13,7 @@ from django.utils import timezone
 from personalization.consent import request_allows_event
 from personalization.context import build_context
 from personalization.ingest import publish, store, with_idempotency_key
-from personalization.models import Event, EventType, MemberProfile, Visitor
+from personalization.models import ErasedVisitor, Event, EventType, MemberProfile, Visitor
 from personalization.signals import visitors_merged
 
 logger = logging.getLogger(__name__)
@@ -249,7 +249,14 @@ def visitor_erase(*, visitor: Visitor) -> int:
     of other apps that refers to it (experiment assignments, exposures, conversions cascade),
     and the anonymous visitors once merged into it. Aggregates without a visitor stay.
 
-    Returns how many visitor rows were deleted. The member account itself is not touched."""
+    Every erased id is recorded (`ErasedVisitor`), so visitor tokens naming it are refused from
+    now on and nothing new is filed under it. Returns how many visitor rows were deleted. The
+    member account itself is not touched."""
+    merged_ids = Visitor.objects.filter(merged_into_id=visitor.pk) if visitor.pk else None
+    erased = [visitor.uuid, *(merged_ids.values_list("uuid", flat=True) if merged_ids else [])]
+    ErasedVisitor.objects.bulk_create(
+        [ErasedVisitor(uuid=erased_uuid) for erased_uuid in erased], ignore_conflicts=True
+    )
     if visitor.pk is None:
         return 0
     label = Visitor._meta.label

@@ -66,6 +66,13 @@ def visitor_token_read(token: str) -> uuid.UUID:
         ) from None
 
 
+def visitor_erased(visitor_uuid: uuid.UUID) -> bool:
+    """Whether the visitor's data was erased (DELETE /api/v1/visitor/): its tokens are dead."""
+    from personalization.models import ErasedVisitor
+
+    return ErasedVisitor.objects.filter(uuid=visitor_uuid).exists()
+
+
 def reload_visitor(request: HttpRequest) -> None:
     """Forget the loaded visitor: the next use loads it again (after its row changed)."""
     request.visitor = SimpleLazyObject(lambda: load_visitor(request))
@@ -94,7 +101,14 @@ class VisitorTokenAuthentication(BaseAuthentication):
         raw = request.META.get("HTTP_X_VISITOR_TOKEN")
         if raw is None:
             return None
-        use_visitor(request._request, visitor_token_read(raw.strip()))
+        visitor_uuid = visitor_token_read(raw.strip())
+        if visitor_erased(visitor_uuid):
+            raise AuthenticationFailed(
+                "This visitor's data was erased: ask POST /api/v1/visitors/ (without this token) "
+                "for a new visitor token.",
+                code="visitor_token_erased",
+            )
+        use_visitor(request._request, visitor_uuid)
         return None
 
     def authenticate_header(self, request) -> str:

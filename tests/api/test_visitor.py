@@ -164,8 +164,34 @@ def test_erasing_deletes_events_traits_and_assignments_but_keeps_aggregates():
     assert not Assignment.objects.filter(visitor_id=visitor.pk).exists()
     assert not Exposure.objects.filter(visitor_id=visitor.pk).exists()
     assert DailyAggregate.objects.filter(experiment=experiment).count() == aggregates
-    me = api_as(visitor.uuid).get("/api/v1/visitor/").json()
-    assert me["traits"] == {} and me["profile"]["cart"]["count"] == 0
+
+
+def test_after_erasing_the_same_token_is_refused_and_nothing_is_filed_under_the_id(run_jobs):
+    visitor = Visitor.objects.create(traits={"name": "Mika", "pet": "cat"})
+    api = api_as(visitor.uuid)
+    assert api.delete("/api/v1/visitor/").status_code == 204
+    with run_jobs():
+        answers = [
+            api.get("/api/v1/visitor/"),
+            api.patch("/api/v1/visitor/", {"name": "Mika"}, format="json"),
+            api.post("/api/v1/events/", {"type": "goal", "name": "g"}, format="json"),
+            api.patch("/api/v1/consent/", {"marketing": True}, format="json"),
+            api.post("/api/v1/visitors/"),
+        ]
+    for response in answers:
+        assert response.status_code == 401
+        assert "erased" in response.json()["detail"]
+    assert not Visitor.objects.filter(uuid=visitor.uuid).exists()
+    assert not Consent.objects.filter(visitor_uuid=visitor.uuid).exists()
+    fresh = APIClient().post("/api/v1/visitors/").json()
+    assert fresh["visitor"] != str(visitor.uuid)
+    assert api_as(uuid.UUID(fresh["visitor"])).get("/api/v1/visitor/").status_code == 200
+
+
+def test_a_token_for_an_id_never_stored_is_refused_once_erased_too():
+    api = api_as(uuid.uuid4())
+    assert api.delete("/api/v1/visitor/").status_code == 204
+    assert api.get("/api/v1/visitor/").status_code == 401
 
 
 def test_erasing_by_cookie_gives_the_browser_a_new_visitor_id():
