@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import DatabaseError, close_old_connections, connections
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,10 @@ class Writer:
             stopping = _STOP in taken
             for group in _groups([job for job in taken if job is not _STOP]):
                 _run_group(group)
-            close_old_connections()  # as after a request: CONN_MAX_AGE, broken connections
+            try:
+                close_old_connections()  # as after a request: CONN_MAX_AGE, broken connections
+            except DatabaseError:
+                logger.exception("Embedded writer could not close its database connection")
         connections.close_all()
 
 
