@@ -176,7 +176,7 @@ class PrivateRedis:
 
     def persistence(self) -> str:
         config = self.client().config_get("append*")
-        return ", ".join(f"{k} {v}" for k, v in sorted(config.items()) if k != "appenddirname")
+        return ", ".join(f"{name} {config[name]}" for name in ("appendonly", "appendfsync"))
 
 
 # LOAD
@@ -353,14 +353,14 @@ def load_with_faults(args, port: int, tag: str, redis: PrivateRedis, victim: Ser
     at(args.redis_down_at)
     redis.kill()
     load.redis_down.set()
-    timeline.append(f"Redis killed at {time.monotonic() - began:.1f} s")
+    timeline.append(f"Redis killed (SIGKILL) at {time.monotonic() - began:.1f} s")
     at(args.redis_down_at + args.redis_down_for)
     redis.start()
     load.redis_down.clear()
     timeline.append(f"started again at {time.monotonic() - began:.1f} s")
     at(args.worker_kill_at)
     victim.kill()
-    timeline.append(f"a worker killed at {time.monotonic() - began:.1f} s")
+    timeline.append(f"a worker killed (SIGKILL) at {time.monotonic() - began:.1f} s")
     for client in clients:
         client.join()
     return {"answers": load.answers, "accepted": load.accepted, "timeline": timeline, "tag": tag}
@@ -445,7 +445,8 @@ def report(result: dict, args) -> list[str]:
         + ("accepted = stored, exactly once" if not lost and rows == len(keys) == len(accepted)
            else "**NOT exactly once**")
         + (f"; all stored {settle:.0f} s after the load ended." if settle is not None else "."),
-        f"Process exits (each restarted by the bench 5 s later): {restarts}.",
+        f"Process exits (each restarted by the bench 5 s later): {restarts} — the workers wait "
+        "for Redis and reconnect (config.rq_worker).",
     ]  # fmt: skip
     if result["errors"]:
         detail = "; ".join(f"{what} × {n}" for what, n in result["errors"].most_common(12))
