@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -145,10 +146,7 @@ def counts(database: Path) -> tuple[int, int]:
     return views, goals
 
 
-@pytest.mark.skipif(
-    subprocess.run([sys.executable, "-m", "gunicorn", "--version"], capture_output=True).returncode,
-    reason="gunicorn is not installed",
-)
+@pytest.mark.skipif(find_spec("gunicorn") is None, reason="gunicorn is not installed")
 def test_concurrent_pages_api_and_events_on_sqlite_answer_and_store_everything(tmp_path):
     env = embedded_env(tmp_path)
     manage(env, "migrate", "--noinput", "--verbosity=0")
