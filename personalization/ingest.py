@@ -27,9 +27,10 @@ and `event_stored` sent only for events that were newly stored, in the same tran
 
 Failure paths. Redis unreachable (or answering errors): the producer stores the batch
 synchronously in the request and logs a warning, then skips Redis for
-`EVENTS_REDIS_RETRY_SECONDS` — never dropped. No `REDIS_URL` (embedded mode): events are stored
-inline once the transaction commits. A database outage during a drain leaves entries pending to
-be retried. Any other failure is isolated: a batch that fails is stored
+`EVENTS_REDIS_RETRY_SECONDS` — never dropped. No `REDIS_URL` (embedded mode): once the
+transaction commits, events go to the process's writer thread, which stores them off the request
+path, several calls' events in one batch (`config.embedded`). A database outage during a drain
+leaves entries pending to be retried. Any other failure is isolated: a batch that fails is stored
 entry by entry, an entry that fails event by event, and only the events that cannot be stored
 (malformed, or failing whatever the exception) go to the dead-letter stream, logged.
 """
@@ -60,6 +61,7 @@ from django.utils.text import slugify
 from redis import Redis
 from redis.exceptions import RedisError, ResponseError
 
+from config import embedded
 from personalization.event_properties import PropertiesRefused, properties_check, storable
 from personalization.models import Event, EventType, Visitor
 from personalization.rollups import apply_event, fields_changed_by
@@ -601,8 +603,12 @@ def stream_keys() -> tuple[str, str, str]:
 
 
 def publish(payloads: list[dict]) -> None:
-    """Hand payloads to Redis in one call; store them synchronously when Redis fails."""
+    """Hand payloads to Redis in one call; store them synchronously when Redis fails. Without
+    Redis they go to the embedded writer (`config.embedded`), joined with other events."""
     global _redis_down_until
+    if settings.JOBS_INLINE:
+        embedded.run(store, (payloads,), batch=True)
+        return
     if time.monotonic() < _redis_down_until:
         store(payloads)
         return

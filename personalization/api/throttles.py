@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
 import threading
 import time
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.cache import caches
