@@ -9,4 +9,6 @@ class CmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from cms import signals  # noqa: F401 - connects the receivers
+        from cms import renditions, signals  # noqa: F401 - connects the receivers
+
+        renditions.install()
