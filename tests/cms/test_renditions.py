@@ -86,4 +86,3 @@ def test_two_processes_making_the_same_renditions_in_opposite_orders_both_succee
         errors = make_at_once(image, [forward, tuple(reversed(forward))])
         assert errors == []
         assert sorted(image.renditions.values_list("filter_spec", flat=True)) == sorted(forward)
-
