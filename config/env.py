@@ -123,3 +123,15 @@ def redis_url_setting(url: str | None) -> str | None:
     if parts.scheme != "unix" and not parts.hostname:
         raise ConfigError(f"REDIS_URL={url!r} names no host.")
     return url
+
+
+def with_connect_timeout(url: str, seconds: float = 1.0) -> str:
+    """`url` with `socket_connect_timeout` set unless it names one: an unreachable Redis host
+    (packets dropped, not refused) then fails a connection in `seconds` instead of the
+    operating system's minutes, so the outage fallbacks answer in time. No read timeout: RQ
+    workers block on Redis for minutes by design."""
+    parts = urlsplit(url)
+    if "socket_connect_timeout=" in parts.query:
+        return url
+    query = "&".join(filter(None, [parts.query, f"socket_connect_timeout={seconds:g}"]))
+    return parts._replace(query=query).geturl()

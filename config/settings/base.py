@@ -15,6 +15,7 @@ from config.env import (
     list_setting,
     redis_url_setting,
     str_setting,
+    with_connect_timeout,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -54,7 +55,10 @@ if JOBS_INLINE_MODE not in {"thread", "immediate"}:
 EMBEDDED_QUEUE_SIZE = int_setting("EMBEDDED_QUEUE_SIZE", 10_000, minimum=1)
 RQ_QUEUE_NAMES = ("default", "events", "reports")
 RQ_QUEUES = {
-    name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}
+    name: {
+        "URL": with_connect_timeout(REDIS_URL or "redis://127.0.0.1:6379/0"),
+        "DEFAULT_TIMEOUT": 600,
+    }
     for name in RQ_QUEUE_NAMES
 }
 # Every `manage.py rqworker` runs config.rq_worker.Worker: it waits for Redis and reconnects

@@ -62,7 +62,7 @@ def test_database_and_redis_urls_select_postgresql_and_real_rq_queues():
     assert chosen["name"] == "cms"
     assert chosen["inline"] is False
     assert chosen["queues"] == ["default", "events", "reports"]
-    assert chosen["queue_url"] == "redis://cache:6379/2"
+    assert chosen["queue_url"] == "redis://cache:6379/2?socket_connect_timeout=1"
     assert chosen["tasks"] == "config.tasks.ResilientRQBackend"
     assert chosen["cache"].endswith("RedisCache")
 
@@ -140,3 +140,15 @@ def test_the_embedded_sqlite_file_gets_the_same_options_as_a_sqlite_url(tmp_path
     from_url = run_python(OPTIONS_PROBE, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     assert json.loads(result.stdout) == json.loads(from_url.stdout)
     assert json.loads(result.stdout)["transaction_mode"] == "IMMEDIATE"
+
+
+def test_queue_urls_get_a_connect_timeout_unless_the_operator_chose_one():
+    from config.env import with_connect_timeout
+
+    assert with_connect_timeout("redis://r:6379/0") == "redis://r:6379/0?socket_connect_timeout=1"
+    assert (
+        with_connect_timeout("rediss://r:6379/0?ssl_cert_reqs=none")
+        == "rediss://r:6379/0?ssl_cert_reqs=none&socket_connect_timeout=1"
+    )
+    chosen = "redis://r:6379/0?socket_connect_timeout=5"
+    assert with_connect_timeout(chosen) == chosen
