@@ -4,10 +4,14 @@ Google Fonts its stock page links to."""
 
 from __future__ import annotations
 
+import threading
+
 from django.http import HttpResponse
 from django.template import engines
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+_schema_lock = threading.Lock()
 
 REDOC_PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -23,6 +27,18 @@ REDOC_PAGE = """<!DOCTYPE html>
   </body>
 </html>
 """
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, built by one thread of a process at a time. drf-spectacular
+    resolves its extensions' target classes lazily and not thread-safely (a class it cannot
+    import is set to None while another thread still reads it as a string:
+    tfranzel/drf-spectacular#1122), so concurrent first requests to a fresh threaded worker
+    all answered 500."""
+
+    def _get_schema_response(self, request):
+        with _schema_lock:
+            return super()._get_schema_response(request)
 
 
 class LocalRedocView(SpectacularRedocView):

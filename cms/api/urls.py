@@ -1,10 +1,10 @@
 """/api/v1/: the headless API, its OpenAPI schema and its interactive docs (served locally)."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from cms.api import views
-from cms.api.docs import LocalRedocView
+from cms.api.docs import LocalRedocView, SchemaView
 
 app_name = "api_v1"
 
@@ -22,7 +22,7 @@ urlpatterns = [
     ),
     path("auth-token/", views.AuthTokenView.as_view(), name="auth-token"),
     path("", include("personalization.api.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_v1:schema"), name="docs"),
     path("docs/redoc/", LocalRedocView.as_view(url_name="api_v1:schema"), name="redoc"),
 ]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from rest_framework.test import APIClient
 
@@ -68,3 +72,36 @@ def test_other_origins_get_no_cors_grant(settings):
     assert "Access-Control-Allow-Origin" not in response
     site = APIClient().get("/", HTTP_ORIGIN="https://app.example.com")
     assert "Access-Control-Allow-Origin" not in site  # only the API is shared
+
+
+FIRST_REQUESTS_AT_ONCE = """
+import os, threading
+import django
+django.setup()
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+answers, start = [], threading.Barrier(12)
+def ask():
+    client = Client(raise_request_exception=False)
+    start.wait()
+    answers.append(client.get("/api/v1/schema/", HTTP_HOST="localhost").status_code)
+threads = [threading.Thread(target=ask) for _ in range(12)]
+[thread.start() for thread in threads]
+[thread.join() for thread in threads]
+print(sorted(answers))
+"""
+
+
+def test_concurrent_first_requests_for_the_schema_in_a_fresh_process_all_succeed():
+    """A threaded worker's first schema requests arriving together (drf-spectacular#1122)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    run = subprocess.run(
+        [sys.executable, "-c", FIRST_REQUESTS_AT_ONCE],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.stdout.strip().splitlines()[-1] == str([200] * 12), run.stderr[-2000:]
