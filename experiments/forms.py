@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.models import Revision
 
 from experiments.models import ExperimentStatus, GoalKind
 
@@ -28,8 +30,6 @@ class ExperimentAdminForm(WagtailAdminModelForm):
 
     def _limit_revisions(self) -> None:
         """Variants choose among page revisions (of the experiment's page when it has one)."""
-        from wagtail.models import Revision
-
         formset = self.formsets.get("variants")
         if formset is None:
             return
@@ -113,8 +113,6 @@ class ExperimentAdminForm(WagtailAdminModelForm):
 
 
 def _error(message: str):
-    from django.core.exceptions import ValidationError
-
     return ValidationError(message)
 
 

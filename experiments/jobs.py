@@ -1,14 +1,17 @@
-"""Jobs of the experiments app: they take plain data and call services."""
+"""Jobs of the experiments app: they take plain data and call the writes in
+`experiments.recording` and `experiments.aggregates` (never `experiments.services`, which
+queues them). RQ finds them by path (`experiments.jobs.<name>`): keep these names."""
 
 from __future__ import annotations
 
-from experiments import services
+from experiments.aggregates import aggregates_snapshot
 from experiments.models import Experiment, ExperimentStatus
+from experiments.recording import exposure_record
 
 
 def record_exposure(payload: dict) -> bool:
     """Store an exposure (the `events` queue); True when it was new."""
-    return services.exposure_record(**payload) is not None
+    return exposure_record(**payload) is not None
 
 
 def snapshot_aggregates(experiment_id: int) -> float | None:
@@ -16,7 +19,7 @@ def snapshot_aggregates(experiment_id: int) -> float | None:
     experiment = Experiment.objects.filter(pk=experiment_id).first()
     if experiment is None:
         return None
-    return services.aggregates_snapshot(experiment=experiment).seconds
+    return aggregates_snapshot(experiment=experiment).seconds
 
 
 def snapshot_daily_aggregates() -> int:
@@ -25,5 +28,5 @@ def snapshot_daily_aggregates() -> int:
         status__in=[ExperimentStatus.RUNNING, ExperimentStatus.PAUSED]
     )
     for experiment in active:
-        services.aggregates_snapshot(experiment=experiment)
+        aggregates_snapshot(experiment=experiment)
     return active.count()

@@ -7,9 +7,10 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from experiments.models import Experiment, Goal, Variant
+from experiments.recording import conversions_for_events, visitor_experiments_merge
 from experiments.registry import bump_registry
-from experiments.services import conversions_for_events, visitor_experiments_merge
-from personalization.signals import events_stored, visitors_merged
+from personalization.events.signals import events_stored
+from personalization.signals import visitors_merged
 
 
 @receiver(events_stored)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db.models import Count, Max
 
+from experiments.models import Experiment, ExperimentStatus
 from personalization.resolver import version_token_ttl
 
 TOKEN_CACHE_KEY = "experiments:registry-token"
@@ -74,8 +75,6 @@ def _token() -> str:
     token = cache.get(TOKEN_CACHE_KEY)
     if token:
         return token
-    from experiments.models import Experiment
-
     stats = Experiment.objects.aggregate(changed=Max("updated_at"), count=Count("id"))
     token = f"{stats['count']}:{stats['changed'].isoformat() if stats['changed'] else '-'}"
     cache.set(TOKEN_CACHE_KEY, token, version_token_ttl())
@@ -91,8 +90,6 @@ def bump_registry() -> None:
 
 
 def _load(token: str) -> Registry:
-    from experiments.models import Experiment, ExperimentStatus
-
     running = Experiment.objects.filter(status=ExperimentStatus.RUNNING).prefetch_related(
         "variants", "target_segments", "goals__page"
     )

@@ -9,6 +9,7 @@ from django.db.models import Sum
 
 from experiments.models import DailyAggregate, Experiment, Goal, SegmentAggregate
 from experiments.stats import VariantInput, analyse
+from personalization.models import Segment
 
 
 def _inputs(experiment: Experiment, totals: dict[int, dict]) -> list[VariantInput]:
@@ -66,8 +67,6 @@ def experiment_results(
 def experiment_report(*, experiment: Experiment) -> dict:
     """Everything the report shows: every goal overall, the primary goal per segment, the
     cumulative conversion-rate series, and when the aggregates were computed."""
-    from personalization.models import Segment
-
     goals = list(experiment.goals.all())
     segment_ids = sorted(
         set(
