@@ -1,0 +1,296 @@
+"""The demo page tree: the home page, the Dogs, Cats and Members sections and their articles,
+and the members-only restriction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from wagtail.models import Page, PageViewRestriction, Site
+
+from cms.demo.images import ensure_image
+from cms.demo.root import ensure_wagtail_root
+from cms.models import ContentPage, HomePage, SectionPage
+
+
+@dataclass(frozen=True)
+class DemoPage:
+    """One page of the demo tree: where it goes and what it says."""
+
+    parent: str | None
+    slug: str
+    model: type[Page]
+    title: str
+    intro: str
+    picture: str
+    body: list[tuple[str, object]]
+    tags: tuple[str, ...] = ()
+
+
+def _p(text: str) -> tuple[str, str]:
+    return ("paragraph", f"<p>{text}</p>")
+
+
+def _h(text: str) -> tuple[str, dict]:
+    return ("heading", {"text": text, "level": "h2"})
+
+
+HOME_BODY = [
+    _h("Picked for your pet"),
+    _p(
+        "Tell us whether you share your home with a dog or a cat, and the club shows you the "
+        "food, care guides and offers that fit them — on this site and in our app."
+    ),
+    (
+        "quote",
+        {
+            "quote": "The puppy guide arrived the week we brought Coco home. Perfect timing.",
+            "attribution": "Mai, member in Yokohama",
+        },
+    ),
+]
+
+DEMO_PAGES: list[DemoPage] = [
+    DemoPage(
+        "",
+        "dogs",
+        SectionPage,
+        "Dogs",
+        "Food, walks and care for every size of dog.",
+        "dogs",
+        [
+            _p("From a first puppy to a senior companion: guides from our staff and vets."),
+        ],
+    ),
+    DemoPage(
+        "",
+        "cats",
+        SectionPage,
+        "Cats",
+        "Happy indoor cats: food, play and litter that works.",
+        "cats",
+        [
+            _p("Everything we have learned from thirty years of cat owners at our counters."),
+        ],
+    ),
+    DemoPage(
+        "",
+        "members",
+        SectionPage,
+        "Members",
+        "Offers and advice for club members only.",
+        "members",
+        [
+            _p("Thank you for being a member. These pages are just for you."),
+        ],
+    ),
+    DemoPage(
+        "dogs",
+        "choosing-dog-food",
+        ContentPage,
+        "Choosing the right dog food",
+        "Puppy, adult or senior? Small or large breed? A short guide to reading the label.",
+        "dog-food",
+        [
+            _h("Start with life stage"),
+            _p(
+                "Puppies need more protein and calories per kilo than adults; seniors fewer "
+                "calories and more fibre. Our <b>life-stage</b> range follows the same split."
+            ),
+            (
+                "quote",
+                {
+                    "quote": "Switching gradually over a week solved Momo's upset tummy.",
+                    "attribution": "Aiko, member since 2021",
+                },
+            ),
+        ],
+        ("food", "dog"),
+    ),
+    DemoPage(
+        "dogs",
+        "summer-paw-care",
+        ContentPage,
+        "Summer walks: paw care",
+        "Asphalt in August can reach 60 °C. How to protect your dog's paws.",
+        "paw-care",
+        [
+            _h("The five-second test"),
+            _p(
+                "Put the back of your hand on the pavement. If you can't hold it for five seconds, "
+                "it is too hot for paws. Walk early or late, and keep a paw balm at the door."
+            ),
+        ],
+        ("care", "dog", "summer"),
+    ),
+    DemoPage(
+        "dogs",
+        "puppy-starter-kit",
+        ContentPage,
+        "Puppy starter kit",
+        "What you need on day one, and what can wait.",
+        "puppy",
+        [
+            _h("Day one"),
+            _p(
+                "A crate or pen, a bed, food and water bowls, the food the breeder used, a collar "
+                "with a tag, a lead, and a few chew toys."
+            ),
+        ],
+        ("dog", "puppy"),
+    ),
+    DemoPage(
+        "cats",
+        "indoor-cat-enrichment",
+        ContentPage,
+        "Indoor cat enrichment",
+        "Ten minutes of play twice a day keeps an indoor cat fit and calm.",
+        "cat-play",
+        [
+            _h("Hunt, catch, eat, sleep"),
+            _p(
+                "End each play session with a small meal: it completes the hunting cycle and "
+                "helps your cat settle."
+            ),
+        ],
+        ("cat", "play"),
+    ),
+    DemoPage(
+        "cats",
+        "grain-free-cat-food",
+        ContentPage,
+        "A guide to grain-free cat food",
+        "Does your cat need grain-free? What the research says.",
+        "cat-food",
+        [
+            _h("What matters most"),
+            _p(
+                "Cats are obligate carnivores: look for a named meat as the first ingredient. "
+                "Grain-free is one option, not a requirement."
+            ),
+        ],
+        ("cat", "food"),
+    ),
+    DemoPage(
+        "cats",
+        "litter-that-works",
+        ContentPage,
+        "Litter that works",
+        "Clumping, silica, wood or tofu? Choosing a litter your cat will use.",
+        "litter",
+        [
+            _p("One box per cat plus one, away from food and water, cleaned daily."),
+        ],
+        ("cat", "care"),
+    ),
+    DemoPage(
+        "members",
+        "member-offers",
+        ContentPage,
+        "Member offers this month",
+        "Your member prices, updated on the first of each month.",
+        "offers",
+        [
+            _h("This month"),
+            _p("10% off all life-stage dog food and free shipping on litter over ¥3,000."),
+            (
+                "quote",
+                {
+                    "quote": "The member price on litter pays for the membership in a month.",
+                    "attribution": "Kenji, Gold member",
+                },
+            ),
+        ],
+        ("offers",),
+    ),
+    DemoPage(
+        "members",
+        "ask-our-vet",
+        ContentPage,
+        "Ask our vet",
+        "Send a question; our partner vet answers within two working days.",
+        "vet",
+        [
+            _p("Members can ask one question a month. For emergencies, call your local clinic."),
+        ],
+        ("care",),
+    ),
+]
+
+
+@transaction.atomic
+def ensure_home() -> HomePage:
+    """The site's HomePage, replacing Wagtail's placeholder welcome page on first run."""
+    home = HomePage.objects.first()
+    if home is None:
+        root = ensure_wagtail_root()
+        home = HomePage(
+            title="Pawprint Club",
+            slug="pawprint-club",
+            hero_title="Everything your pet loves, picked for you",
+            hero_text="Join the club for member prices, care guides from our vets, and offers "
+            "that fit your dog or cat.",
+            hero_image=ensure_image("hero-home"),
+            hero_cta_label="Join free",
+            body=HOME_BODY,
+        )
+        root.add_child(instance=home)
+        home.save_revision().publish()
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        Site.objects.create(
+            hostname="localhost",
+            port=80,
+            root_page=home,
+            is_default_site=True,
+            site_name=settings.WAGTAIL_SITE_NAME,
+        )
+    elif site.root_page_id != home.pk:
+        placeholder = site.root_page
+        site.root_page = home
+        site.site_name = settings.WAGTAIL_SITE_NAME
+        site.save()
+        if type(placeholder.specific) is Page and not placeholder.get_children().exists():
+            placeholder.delete()
+    return home
+
+
+@transaction.atomic
+def ensure_page(home: HomePage, spec: DemoPage) -> Page:
+    """One demo page, created and published if its slug is not there yet."""
+    parent = home if not spec.parent else home.get_children().get(slug=spec.parent)
+    existing = parent.get_children().filter(slug=spec.slug).first()
+    if existing:
+        return existing
+    image = ensure_image(spec.picture)
+    image_field = "hero_image" if spec.model is ContentPage else "image"
+    page = spec.model(
+        title=spec.title,
+        slug=spec.slug,
+        intro=spec.intro,
+        body=spec.body,
+        show_in_menus=spec.parent == "",
+        **{image_field: image},
+    )
+    parent.add_child(instance=page)
+    if spec.tags:
+        page.tags.add(*spec.tags)
+    page.save_revision().publish()
+    return page
+
+
+def ensure_members_only(home: HomePage) -> PageViewRestriction:
+    """Only logged-in members may read the Members section (Wagtail privacy)."""
+    members = home.get_children().get(slug="members")
+    restriction, _ = PageViewRestriction.objects.get_or_create(
+        page=members, defaults={"restriction_type": PageViewRestriction.LOGIN}
+    )
+    return restriction
+
+
+def ensure_hero_link(home: HomePage) -> None:
+    """Point the home hero's button at the sign-up-friendly Members section."""
+    if home.hero_cta_page_id is None:
+        home.hero_cta_page = home.get_children().get(slug="members")
+        home.save_revision().publish()

@@ -1,0 +1,254 @@
+"""The demo segments (built as an editor would) and the personalized blocks of the home page
+and the Dogs section."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from cms.demo.images import ensure_image
+from cms.models import HomePage, SectionPage
+from personalization.models import Segment, SegmentRule
+from personalization.rules import Rule, condition_from_rules
+
+# (slug, name, priority, match, rules as (attribute, operator, value), persona)
+DEMO_SEGMENTS = [
+    (
+        "cart-abandoners",
+        "Cart abandoners",
+        90,
+        "all",
+        [("cart.count", "gte", "1"), ("cart.hours_since_update", "gte", "1")],
+        "Put food in the cart and left. Usually comparing prices; a nudge and free shipping help.",
+    ),
+    (
+        "newsletter-readers",
+        "Newsletter readers",
+        70,
+        "all",
+        [("utm_source", "eq", "newsletter")],
+        "Came from this month's newsletter. Already like us; want the offer they clicked for.",
+    ),
+    (
+        "big-spenders",
+        "Big spenders",
+        60,
+        "all",
+        [("purchases.total_spend", "gte", "30000")],
+        "Spent ¥30,000 or more. Loyal, value service and recognition over discounts.",
+    ),
+    (
+        "cat-food-buyers",
+        "Cat food buyers (90 days)",
+        50,
+        "all",
+        [("purchases.category_days.cat-food", "lte", "90")],
+        "Bought cat food in the last three months: due to restock soon.",
+    ),
+    (
+        "dog-section-fans",
+        "Dog section fans",
+        40,
+        "all",
+        [("views.section.dogs", "gte", "3")],
+        "Read the dog pages again and again: researching, maybe a new puppy.",
+    ),
+    (
+        "dog-people",
+        "Dog people",
+        35,
+        "all",
+        [("traits.pet", "eq", "dog")],
+        "Told us they have a dog.",
+    ),
+    (
+        "women-20s",
+        "Women in their 20s",
+        30,
+        "all",
+        [("gender", "eq", "female"), ("age", "between", "20-29")],
+        "First pet, busy with work, shop on the phone in the evening.",
+    ),
+    (
+        "tokyo-members",
+        "Tokyo members",
+        20,
+        "all",
+        [("is_member", "true", ""), ("region", "eq", "tokyo")],
+        "Members near our Shibuya store: click and collect works for them.",
+    ),
+    (
+        "mobile-visitors",
+        "Mobile visitors",
+        10,
+        "all",
+        [("device", "eq", "mobile")],
+        "On a phone: short copy, one clear button.",
+    ),
+]
+OVERSEAS_CONDITION = {
+    "$or": [{"region": "overseas"}, {"country": {"$exists": True, "$nin": ["JP"]}}]
+}
+
+HOME_VARIANTS = {
+    "cart-abandoners": (
+        "You left something in your cart",
+        "Finish your order today and shipping is on us.",
+    ),
+    "newsletter-readers": (
+        "Thanks for reading our newsletter",
+        "Here is the 10% newsletter discount on every food order this week.",
+    ),
+    "big-spenders": (
+        "Thank you for being one of our best customers",
+        "Your next vet consultation is free: just ask at the counter.",
+    ),
+    "cat-food-buyers": (
+        "Time to restock cat food?",
+        "It's been a while since your last bag. Re-order in one click.",
+    ),
+    "dog-section-fans": (
+        "New for dogs this month",
+        "Our new puppy starter kit bundles everything from day one.",
+    ),
+    "dog-people": (
+        "Something for your dog",
+        "Paw balm, long-lasting chews and summer walk tips, picked for dog owners.",
+    ),
+    "women-20s": (
+        "Your first pet? We've got you",
+        "Our starter guides answer the questions every new owner has.",
+    ),
+    "tokyo-members": (
+        "Pick it up in Shibuya",
+        "Order by 3 pm and collect from our Shibuya store the same evening.",
+    ),
+    "overseas-visitors": (
+        "We ship worldwide",
+        "Members overseas get flat-rate international shipping.",
+    ),
+    "mobile-visitors": (
+        "Shop on the go",
+        "Save your pet's favourites and re-order from your phone.",
+    ),
+}
+DEFAULT_HOME_MESSAGE = (
+    "Join the club, it's free",
+    "Member prices, vet advice and offers picked for your pet.",
+)
+
+
+def ensure_segments() -> dict:
+    """The demo segments (rules built as an editor would), created once by slug."""
+    segments = {}
+    for slug, name, priority, match, rules, persona in DEMO_SEGMENTS:
+        segment = Segment.objects.filter(slug=slug).first()
+        if segment is None:
+            condition = condition_from_rules(match, [Rule(*r) for r in rules])
+            segment = Segment(
+                slug=slug,
+                name=name,
+                priority=priority,
+                match=match,
+                condition=condition,
+                persona_text=persona,
+            )
+            segment.rules = [SegmentRule(attribute=a, operator=o, value=v) for a, o, v in rules]
+            segment.save()
+        segments[slug] = segment
+    overseas = Segment.objects.filter(slug="overseas-visitors").first()
+    if overseas is None:
+        overseas = Segment.objects.create(
+            slug="overseas-visitors",
+            name="Overseas visitors",
+            priority=15,
+            advanced=True,
+            condition=OVERSEAS_CONDITION,
+            persona_text="Members abroad and visitors from outside Japan.",
+        )
+    segments["overseas-visitors"] = overseas
+    return segments
+
+
+def _raw(block_type: str, value) -> dict:
+    """A block in StreamField's stored (JSON) form, with image and page ids as numbers."""
+    return {"type": block_type, "value": value}
+
+
+def _message(title: str, text: str) -> list[dict]:
+    return [_raw("heading", {"text": title, "level": "h2"}), _raw("paragraph", f"<p>{text}</p>")]
+
+
+@transaction.atomic
+def ensure_personalized_home(home: HomePage) -> None:
+    """Give the home page a greeting, the two-question form, a per-segment message and a
+    frequency-capped offer, once."""
+    home = HomePage.objects.get(pk=home.pk)
+    if any(block.block_type == "personalized" for block in home.body):
+        return
+    segments = ensure_segments()
+    members = home.get_children().get(slug="members")
+    variants = [
+        {"segment": str(segments[slug].pk), "content": _message(*HOME_VARIANTS[slug])}
+        for slug in HOME_VARIANTS
+    ]
+    greeting = {
+        "greeting": "Welcome back, {name}!",
+        "anonymous_greeting": "Welcome to Pawprint Club",
+        "dog_image": ensure_image("dogs").pk,
+        "cat_image": ensure_image("cats").pk,
+        "other_image": ensure_image("members").pk,
+    }
+    offer = {
+        "offer_key": "litter-free-shipping",
+        "title": "Free shipping on litter",
+        "text": "This week only: free shipping on every litter order over ¥3,000.",
+        "image": ensure_image("litter").pk,
+        "button_label": "Shop litter",
+        "link": {"page": members.pk, "url": ""},
+        "cap": 3,
+        "cap_period": "day",
+        "fallback": [_raw("paragraph", "<p>Members save on litter every month.</p>")],
+    }
+    body = [
+        _raw("greeting", greeting),
+        _raw("personalized", {"variants": variants, "default": _message(*DEFAULT_HOME_MESSAGE)}),
+        _raw(
+            "profile_form",
+            {
+                "heading": "Tell us about your pet",
+                "text": "Two quick questions and we'll show you what fits.",
+                "button_label": "Show me",
+            },
+        ),
+        _raw("offer", offer),
+    ]
+    home.body = body + list(home.body.raw_data)
+    home.save_revision().publish()
+
+
+@transaction.atomic
+def ensure_personalized_dogs_section(home: HomePage) -> None:
+    """The Dogs section shows dog people their own picture and tip, once."""
+    section = SectionPage.objects.get(slug="dogs", depth=home.depth + 1)
+    if any(block.block_type == "personalized" for block in section.body):
+        return
+    segments = ensure_segments()
+    variant = {
+        "segment": str(segments["dog-people"].pk),
+        "content": [
+            _raw(
+                "image",
+                {
+                    "image": ensure_image("paw-care").pk,
+                    "alt_text": "A happy dog",
+                    "caption": "For you and your dog",
+                },
+            ),
+            _raw("paragraph", "<p>Dog owners' favourite this month: the summer paw balm.</p>"),
+        ],
+    }
+    default = [_raw("paragraph", "<p>Whatever your dog's size, start with our guides below.</p>")]
+    section.body = [_raw("personalized", {"variants": [variant], "default": default})] + list(
+        section.body.raw_data
+    )
+    section.save_revision().publish()
