@@ -16,6 +16,11 @@ variant is the control. Methods:
 No result ever contains NaN or infinity: anything undefined (no exposures, no conversions on either
 side, a zero standard error, ...) is None, and every dataclass survives ``json.dumps(asdict(...),
 allow_nan=False)``.
+
+The comparison engine of issue 16 (sufficient statistics, fixed-horizon and sequential tests,
+CUPED, multiple-comparison corrections, the power calculator) lives in `experiments.statistics`
+and is re-exported here: `Sample`, `Estimate`, `compare`, `adjust_p_values`,
+`sample_size_per_arm`, `minimum_sample_size_per_arm`, ... (see docs/statistics.md).
 """
 
 from __future__ import annotations
@@ -26,15 +31,38 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from experiments.statistics import (
+    MIN_EVENTS_PER_ARM,
+    Estimate,
+    Sample,
+    achieved_power,
+    adjust_p_values,
+    compare,
+    exact_sample_size,
+    minimum_detectable_effect,
+    minimum_sample_size_per_arm,
+    sample_size_per_arm,
+)
+
 __all__ = [
     "CONFIDENCE",
+    "MIN_EVENTS_PER_ARM",
     "MIN_EXPOSURES",
     "SRM_P_THRESHOLD",
+    "Estimate",
     "ExperimentAnalysis",
+    "Sample",
     "SrmResult",
     "VariantInput",
     "VariantResult",
+    "achieved_power",
+    "adjust_p_values",
     "analyse",
+    "compare",
+    "exact_sample_size",
+    "minimum_detectable_effect",
+    "minimum_sample_size_per_arm",
+    "sample_size_per_arm",
     "srm_check",
 ]
 
