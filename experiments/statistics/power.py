@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import optimize, stats
+from scipy import optimize, special
 
 __all__ = [
     "MIN_SAMPLE_PER_ARM",
@@ -64,11 +64,17 @@ def _standardized_effect(baseline_rate: float, relative_mde: float) -> float:
     return abs(p2 - p1) / math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
 
 
+def _z(upper_tail: float) -> float:
+    """Standard normal quantile with the given upper-tail probability (scipy's norm.isf)."""
+    return -float(special.ndtri(upper_tail))
+
+
 def _power(d: float, n: float, alpha: float) -> float:
     """Two-sided power of the normal test with standardized effect d and n units per arm."""
-    z = stats.norm.isf(alpha / 2)
+    z = _z(alpha / 2)
     shift = d * math.sqrt(n)
-    return float(stats.norm.sf(z - shift) + stats.norm.cdf(-z - shift))
+    # Phi(shift - z) + Phi(-shift - z), as scipy's norm.sf(z - shift) + norm.cdf(-z - shift)
+    return float(special.ndtr(shift - z) + special.ndtr(-z - shift))
 
 
 def achieved_power(
@@ -97,7 +103,7 @@ def exact_sample_size(
     """Units per arm (not rounded) at which the power is exactly the requested power."""
     _check_levels(alpha, power)
     d = _standardized_effect(baseline_rate, relative_mde)
-    closed_form = ((stats.norm.isf(alpha / 2) + stats.norm.isf(1 - power)) / d) ** 2
+    closed_form = ((_z(alpha / 2) + _z(1 - power)) / d) ** 2
     # the closed form ignores the wrong-direction term, so it is an upper bound of the root
     if _power(d, closed_form, alpha) - power <= 0:
         return float(closed_form)
