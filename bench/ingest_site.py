@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from config.urls import urlpatterns as project
-from personalization.services import event_payload, events_track
+from personalization.events.services import event_payload, events_track
 
 
 @csrf_exempt

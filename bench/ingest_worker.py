@@ -19,7 +19,7 @@ from django.core.management import call_command  # noqa: E402
 
 if "--without-goal-matching" in sys.argv:
     from experiments.receivers import match_goals
-    from personalization.signals import events_stored
+    from personalization.events.signals import events_stored
 
     events_stored.disconnect(match_goals)
 call_command("rqworker", "events")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wagtail import blocks
 
-from personalization.journeys import onsite_message_take
+from personalization.journeys.onsite import onsite_message_take
 
 
 class NotificationBlock(blocks.StructBlock):
@@ -23,7 +23,7 @@ class NotificationBlock(blocks.StructBlock):
     class Meta:
         icon = "mail"
         label = "Journey notification slot"
-        template = "personalization/notification.html"
+        template = "journeys/notification.html"
 
     def chosen_content(self, value, request) -> tuple[object, dict]:
         """(None, meta with the message or None): shared by the site and the API."""

@@ -17,9 +17,9 @@ from cms.blocks import (
 )
 from cms.notification_blocks import NotificationBlock
 from personalization.choices import PetType
-from personalization.models import EventType
+from personalization.events.models import EventType
+from personalization.events.services import event_payload, events_track
 from personalization.resolver import Resolution, resolve
-from personalization.services import event_payload, events_track
 
 
 def segment_choices() -> list[tuple[str, str]]:

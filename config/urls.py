@@ -14,10 +14,10 @@ urlpatterns = [
     path("admin/rq/", include((rq_dashboard_urlpatterns(), "django_rq"))),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("account/", include("cms.urls")),
+    path("account/", include("cms.members.urls")),
     path("api/v1/", include("cms.api.urls")),
     path("personalization/traits/", declare_traits, name="personalization_traits"),
-    path("personalization/", include("personalization.urls")),
+    path("personalization/", include("personalization.privacy.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -18,7 +18,8 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
-from personalization.models import EventType, Visitor
+from personalization.events.models import EventType
+from personalization.models import Visitor
 
 
 class ExperimentStatus(models.TextChoices):

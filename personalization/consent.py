@@ -24,21 +24,12 @@ from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from personalization.models import Consent, EventType, Visitor
+from personalization.models import Consent, Visitor
 
 CONSENT_COOKIE = "pv_consent"
 CONSENT_SALT = "personalization.consent"
 CONSENT_COOKIE_AGE = 60 * 60 * 24 * 365
 PURPOSES = ("analytics", "personalization", "marketing")
-NECESSARY_EVENT_TYPES = frozenset(
-    {
-        EventType.PURCHASE,
-        EventType.CHECKOUT,
-        EventType.SIGN_UP,
-        EventType.ADD_TO_CART,
-        EventType.REMOVE_FROM_CART,
-    }
-)
 
 
 class ConsentBelongsToMember(PermissionError):
@@ -48,11 +39,6 @@ class ConsentBelongsToMember(PermissionError):
 def consent_defaults() -> dict[str, bool]:
     """The choices assumed until a visitor makes one."""
     return {p: bool(settings.CONSENT_DEFAULTS.get(p, False)) for p in PURPOSES}
-
-
-def event_allowed(event_type: str, choices: dict[str, bool]) -> bool:
-    """Whether an event of this type may be stored under these choices."""
-    return choices.get("analytics", True) or event_type in NECESSARY_EVENT_TYPES
 
 
 # SERVICES
@@ -249,12 +235,6 @@ class ConsentMiddleware:
                 secure=settings.SESSION_COOKIE_SECURE,
             )
         return response
-
-
-def request_allows_event(request, event_type: str) -> bool:
-    """Whether this request's visitor lets us store an event of this type (cookie only)."""
-    choices = getattr(request, "consent", None) or consent_defaults()
-    return event_allowed(event_type, choices)
 
 
 @receiver(user_logged_in)

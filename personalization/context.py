@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
-from personalization.event_properties import clamp_amount, clamp_count, clamp_quantity
+from personalization.bounds import clamp_amount, clamp_count, clamp_quantity
 from personalization.proxies import client_address, peer_is_trusted
 
 logger = logging.getLogger(__name__)

@@ -1,35 +1,20 @@
-"""Jobs of the personalization app. Each takes plain data, loads, and calls a service.
+"""Jobs of the personalization core (segment sizes). Each takes plain data and calls a service.
 
 The periodic ones are declared in `settings.PERIODIC_JOBS` (see `personalization.scheduling`).
+
+Jobs that moved to their own apps keep their old paths here for one release, so jobs already
+in a queue (RQ stores the dotted path) and PERIODIC_JOBS settings naming them still run after
+a deploy. They resolve lazily (PEP 562), so the core does not import the apps above it.
 """
 
 from __future__ import annotations
 
-import datetime
+import importlib
 import logging
-
-from django.conf import settings
-from django.utils import timezone
 
 from personalization import services
 
 logger = logging.getLogger(__name__)
-
-
-def ingest_events(payloads: list[dict]) -> int:
-    """Store tracked events and update rollups; returns how many were new. Kept for jobs queued
-    before the stream-based pipeline (`drain_events`) replaced it."""
-    return services.events_ingest(payloads=payloads)
-
-
-def drain_events() -> int:
-    """Store the events waiting in the Redis stream (the `events` queue), including batches a
-    stopped worker left behind; returns how many were new. Also the periodic safety net."""
-    from personalization.ingest import drain
-
-    if settings.JOBS_INLINE:
-        return 0
-    return drain()
 
 
 def compute_segment_size(segment_id: int) -> int | None:
@@ -54,34 +39,19 @@ def snapshot_segment_sizes() -> int:
     return counted
 
 
-def snapshot_experiment_aggregates() -> int | None:
-    """Refresh the experiments' daily aggregates when the experiments app provides the job
-    (looked up by name: personalization does not import experiments)."""
-    from django.utils.module_loading import import_string
-
-    try:
-        job = import_string(settings.EXPERIMENT_AGGREGATES_JOB)
-    except ImportError:
-        logger.info("No experiment aggregates job %s; skipped", settings.EXPERIMENT_AGGREGATES_JOB)
-        return None
-    return job()
+MOVED = {
+    "ingest_events": "personalization.events.jobs.ingest_events",
+    "drain_events": "personalization.events.jobs.drain_events",
+    "purge_old_events": "personalization.events.jobs.purge_old_events",
+    "evaluate_journeys": "personalization.journeys.jobs.evaluate_journeys",
+    "deliver_webhook": "personalization.journeys.jobs.deliver_webhook",
+    "snapshot_experiment_aggregates": "experiments.jobs.snapshot_daily_aggregates",
+}
 
 
-def evaluate_journeys() -> dict[str, int]:
-    """Run the journey steps that are due (periodic, the `default` queue)."""
-    from personalization.journeys import journeys_evaluate
-
-    return journeys_evaluate()
-
-
-def deliver_webhook(message_id: int) -> str:
-    """One delivery attempt of a journey webhook (the `default` queue)."""
-    from personalization.journeys import webhook_deliver
-
-    return webhook_deliver(message_id=message_id)
-
-
-def purge_old_events() -> int:
-    """Delete raw events older than EVENT_RETENTION_DAYS (periodic); aggregates stay."""
-    cutoff = timezone.now() - datetime.timedelta(days=settings.EVENT_RETENTION_DAYS)
-    return services.events_purge(before=cutoff)
+def __getattr__(name: str):
+    """`personalization.jobs.<moved job>`: the job at its new path (deprecated alias)."""
+    if name not in MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, _, attribute = MOVED[name].rpartition(".")
+    return getattr(importlib.import_module(module), attribute)

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from personalization.attributes import attribute_for
 from personalization.conditions import ConditionError, evaluate
-from personalization.models import Consent, MemberProfile, SavedGroup, Segment, Visitor
+from personalization.models import SavedGroup, Segment, Visitor
 from personalization.rules import OPERATORS
 
 
@@ -122,36 +121,7 @@ def segments_explain(attributes: dict) -> list[SegmentExplanation]:
 # WHAT IS HELD ABOUT A VISITOR
 # ------------------------------------------------------------------------------
 
-MEMBER_FIELDS = ("username", "email", "first_name", "last_name", "date_joined", "last_login")
 
 
-def _rows_referring_to(visitor: Visitor) -> dict[str, list[dict]]:
-    """Every row of any app that points at `visitor` by a foreign key (events, experiment
-    assignments, merged anonymous visitors ...), found from the models so none is forgotten."""
-    related: dict[str, list[dict]] = {}
-    for relation in Visitor._meta.get_fields(include_hidden=True):
-        if not (relation.one_to_many and relation.auto_created):
-            continue
-        model = relation.related_model
-        rows = model._default_manager.filter(**{relation.field.name: visitor}).order_by("pk")
-        related[f"{model._meta.label}.{relation.field.name}"] = list(rows.values())
-    return related
 
 
-def visitor_export(*, visitor: Visitor) -> dict[str, Any]:
-    """All data held about a visitor (and its member account, if any) as plain data."""
-    row = Visitor.objects.filter(pk=visitor.pk).values().first() if visitor.pk else None
-    member = None
-    if visitor.user_id:
-        user = get_user_model().objects.filter(pk=visitor.user_id).values(*MEMBER_FIELDS).first()
-        profile = MemberProfile.objects.filter(user_id=visitor.user_id).values().first()
-        member = {"account": user, "profile": profile}
-    consent = Q(visitor_uuid=visitor.uuid)
-    if visitor.user_id:
-        consent |= Q(user_id=visitor.user_id)
-    return {
-        "visitor": row or {"uuid": str(visitor.uuid)},
-        "member": member,
-        "consent": list(Consent.objects.filter(consent).values()),
-        "related": _rows_referring_to(visitor) if visitor.pk else {},
-    }

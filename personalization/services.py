@@ -1,4 +1,4 @@
-"""Writes about members, visitors and events. Views and jobs call these; they hold no HTTP."""
+"""Writes about visitors and segments. Views and jobs call these; they hold no HTTP."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ import datetime
 import logging
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 
-from personalization.consent import request_allows_event
 from personalization.context import build_context
-from personalization.ingest import publish, store, with_idempotency_key
-from personalization.models import ErasedVisitor, Event, EventType, MemberProfile, Visitor
+from personalization.models import Visitor
 from personalization.signals import visitors_merged
 
 logger = logging.getLogger(__name__)
@@ -21,8 +18,6 @@ logger = logging.getLogger(__name__)
 User = get_user_model()
 
 
-class MemberAlreadyExists(ValueError):
-    """Someone already signed up with this email address."""
 
 
 class VisitorBelongsToMember(PermissionError):
@@ -30,138 +25,24 @@ class VisitorBelongsToMember(PermissionError):
     `personalization.middleware.writable_visitor`, so this only guards the invariant)."""
 
 
-@transaction.atomic
-def member_create(*, email: str, name: str, password: str) -> AbstractBaseUser:
-    """Create a member account (username = normalised email) with an empty profile."""
-    email = User.objects.normalize_email(email).strip().lower()
-    if User.objects.filter(username__iexact=email).exists():
-        raise MemberAlreadyExists(email)
-    user = User.objects.create_user(
-        username=email, email=email, password=password, first_name=name.strip()
-    )
-    MemberProfile.objects.create(user=user)
-    return user
 
 
-def member_profile(*, user: AbstractBaseUser) -> MemberProfile:
-    """The member's profile, created on first access for accounts made before profiles."""
-    profile, _ = MemberProfile.objects.get_or_create(user=user)
-    return profile
 
 
-@transaction.atomic
-def member_profile_update(
-    *,
-    user: AbstractBaseUser,
-    name: str,
-    birth_date: datetime.date | None,
-    gender: str,
-    region: str,
-    occupation: str,
-    pet_type: str,
-) -> MemberProfile:
-    """Save what a member declares about themselves (the tier is set by staff, not here)."""
-    user.first_name = name.strip()
-    user.save(update_fields=["first_name"])
-    profile = member_profile(user=user)
-    profile.birth_date = birth_date
-    profile.gender = gender
-    profile.region = region
-    profile.occupation = occupation
-    profile.pet_type = pet_type
-    profile.full_clean(exclude=["user"])
-    profile.save()
-    return profile
 
 
-# VISITORS AND EVENTS
+# VISITORS
 # ------------------------------------------------------------------------------
 
 
-def event_payload(
-    *,
-    visitor_uuid,
-    type: str,
-    user_id: int | None = None,
-    name: str = "",
-    page_id: int | None = None,
-    section: str | None = None,
-    properties: dict | None = None,
-    occurred_at: datetime.datetime | None = None,
-    idempotency_key: str | None = None,
-    anonymous: bool = False,
-) -> dict:
-    """The plain, queue-safe description of one event. `anonymous`: sent by someone not logged
-    in (a browser or a visitor token), so it may not join a member's history even when it names
-    a member's visitor; events from our own server code or the shop's server leave it False."""
-    return {
-        "visitor": str(visitor_uuid),
-        "user_id": user_id,
-        "anonymous": anonymous,
-        "type": type,
-        "name": name,
-        "page_id": page_id,
-        "section": section,
-        "properties": properties or {},
-        "occurred_at": (occurred_at or timezone.now()).isoformat(),
-        "idempotency_key": idempotency_key,
-    }
 
 
-def events_track(payloads: list[dict]) -> None:
-    """Hand events to the pipeline once the current transaction commits, in microseconds: one
-    Redis call (see `personalization.ingest`). Without Redis the process's writer thread stores
-    them after the response; if Redis does not answer they are stored synchronously. Each event
-    gets an idempotency key here (the client's, else a new one), so however often it is
-    delivered it is stored once."""
-    if not payloads:
-        return
-    prepared = [with_idempotency_key(payload) for payload in payloads]
-    transaction.on_commit(lambda: publish(prepared))
 
 
-def page_view_track(*, request, page) -> None:
-    """Record a page view without slowing the page (not when analytics consent is withheld)."""
-    if not request_allows_event(request, EventType.PAGE_VIEW):
-        return
-    user = request.user if request.user.is_authenticated else None
-    parts = [p for p in page.url_path.split("/") if p]
-    section = parts[1] if len(parts) >= 2 else None
-    events_track(
-        [
-            event_payload(
-                visitor_uuid=request.visitor_uuid,
-                user_id=user.pk if user else None,
-                anonymous=user is None,
-                type=EventType.PAGE_VIEW,
-                page_id=page.pk,
-                section=section,
-            )
-        ]
-    )
 
 
-def events_ingest(*, payloads: list[dict]) -> int:
-    """Store each event once (idempotency keys), fold it into its visitor's rollups and send
-    `event_stored` for it; returns how many were newly stored. Bulk writes, one transaction per
-    batch (see `personalization.ingest.store`)."""
-    return store(payloads)
 
 
-def events_purge(*, before: datetime.datetime, chunk: int = 10_000) -> int:
-    """Delete raw events that happened before `before`, oldest first in chunks of `chunk`, so
-    no transaction grows large. Rollups, experiment conversions and journey records keep no
-    reference to raw events and stay. Returns how many were deleted."""
-    deleted = 0
-    while True:
-        ids = list(
-            Event.objects.filter(occurred_at__lt=before)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:chunk]
-        )
-        if not ids:
-            return deleted
-        deleted += Event.objects.filter(pk__in=ids).delete()[0]
 
 
 @transaction.atomic
@@ -196,7 +77,6 @@ def visitors_merge(*, source: Visitor, target: Visitor) -> Visitor:
     """Fold an anonymous visitor into a member's: history, traits and rollups are kept."""
     if source.pk == target.pk:
         return target
-    Event.objects.filter(visitor=source).update(visitor=target)
     target.traits = {**(source.traits or {}), **(target.traits or {})}
     target.visit_count += source.visit_count
     target.page_view_count += source.page_view_count
@@ -243,26 +123,6 @@ def visitor_log_in(*, user, anonymous_uuid) -> Visitor:
     return member_visitor
 
 
-@transaction.atomic
-def visitor_erase(*, visitor: Visitor) -> int:
-    """Forget a visitor: its row (traits, rollups, cart, offer counts), its events and every row
-    of other apps that refers to it (experiment assignments, exposures, conversions cascade),
-    and the anonymous visitors once merged into it. Aggregates without a visitor stay.
-
-    Every erased id is recorded (`ErasedVisitor`), so visitor tokens naming it are refused from
-    now on and nothing new is filed under it. Returns how many visitor rows were deleted. The
-    member account itself is not touched."""
-    merged_ids = Visitor.objects.filter(merged_into_id=visitor.pk) if visitor.pk else None
-    erased = [visitor.uuid, *(merged_ids.values_list("uuid", flat=True) if merged_ids else [])]
-    ErasedVisitor.objects.bulk_create(
-        [ErasedVisitor(uuid=erased_uuid) for erased_uuid in erased], ignore_conflicts=True
-    )
-    if visitor.pk is None:
-        return 0
-    label = Visitor._meta.label
-    _, merged = Visitor.objects.filter(merged_into_id=visitor.pk).delete()
-    _, own = Visitor.objects.filter(pk=visitor.pk).delete()
-    return merged.get(label, 0) + own.get(label, 0)
 
 
 # SEGMENTS

@@ -1,5 +1,8 @@
-"""Admin for personalization (segments, saved groups, attribute reference, explain) and the
-page-view hook."""
+"""Admin for personalization (segments, saved groups, attribute reference, explain), the
+"Personalization" menu and the periodic jobs panel.
+
+Apps above the core add their viewsets to the menu with the `register_personalization_viewsets`
+hook (a function returning viewset classes), so the core imports none of them."""
 
 from __future__ import annotations
 
@@ -22,11 +25,9 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from personalization import admin_views
 from personalization.forms import SegmentAdminForm, SegmentRuleAttributeSelect
-from personalization.journey_admin import EmailTemplateViewSet, JourneyViewSet
 from personalization.models import SavedGroup, Segment
 from personalization.periodic_panel import PeriodicJobsPanel
 from personalization.rules import OPERATOR_CHOICES
-from personalization.services import page_view_track
 
 
 def _size(segment: Segment) -> str:
@@ -158,18 +159,21 @@ class ExplainViewSet(ViewSet):
         return [path("", admin_views.explain_visitor, name="index")]
 
 
+PERSONALIZATION_VIEWSETS_HOOK = "register_personalization_viewsets"
+
+
 class PersonalizationGroup(ViewSetGroup):
     menu_label = "Personalization"
     menu_icon = "group"
     menu_order = 200
-    items = (
-        SegmentViewSet,
-        SavedGroupViewSet,
-        AttributeReferenceViewSet,
-        ExplainViewSet,
-        JourneyViewSet,
-        EmailTemplateViewSet,
-    )
+    items = (SegmentViewSet, SavedGroupViewSet, AttributeReferenceViewSet, ExplainViewSet)
+
+    def __init__(self) -> None:
+        added = [
+            viewset for hook in hooks.get_hooks(PERSONALIZATION_VIEWSETS_HOOK) for viewset in hook()
+        ]
+        self.items = (*type(self).items, *added)
+        super().__init__()
 
 
 @hooks.register("register_snippet_listing_buttons")
@@ -194,10 +198,3 @@ def add_periodic_jobs_panel(request, panels):
     """Administrators see on the dashboard when each periodic job last ran, and what is late."""
     if request.user.is_superuser:
         panels.append(PeriodicJobsPanel())
-
-
-@hooks.register("before_serve_page", order=100)
-def track_page_view(page, request, serve_args, serve_kwargs):
-    """Every served page view goes to the events queue (after Wagtail's privacy check)."""
-    if request.method == "GET" and not getattr(request, "is_preview", False):
-        page_view_track(request=request, page=page)

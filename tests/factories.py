@@ -7,7 +7,7 @@ import datetime
 import factory
 from django.contrib.auth import get_user_model
 
-from personalization.models import MemberProfile
+from cms.members.models import MemberProfile
 
 PASSWORD = "correct-horse-battery"
 

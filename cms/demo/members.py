@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from personalization.models import MemberProfile
+from cms.members.models import MemberProfile
 
 User = get_user_model()
 

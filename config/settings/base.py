@@ -91,7 +91,15 @@ else:
 
 # APPS
 # ------------------------------------------------------------------------------
-LOCAL_APPS = ["personalization", "experiments", "cms"]
+LOCAL_APPS = [
+    "personalization",
+    "personalization.privacy",
+    "personalization.events",
+    "personalization.journeys",
+    "experiments",
+    "cms",
+    "cms.members",
+]
 WAGTAIL_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -294,13 +302,13 @@ PERIODIC_JOBS = [
     # Safety net of the event pipeline: batches left by a stopped worker, late stragglers.
     {
         "name": "events-drain",
-        "func": "personalization.jobs.drain_events",
+        "func": "personalization.events.jobs.drain_events",
         "queue": "events",
         "interval": 60,
     },
     {
         "name": "journeys-evaluate",
-        "func": "personalization.jobs.evaluate_journeys",
+        "func": "personalization.journeys.jobs.evaluate_journeys",
         "queue": "default",
         "interval": 60,
     },
@@ -312,20 +320,19 @@ PERIODIC_JOBS = [
     },
     {
         "name": "experiment-aggregates",
-        "func": "personalization.jobs.snapshot_experiment_aggregates",
+        "func": "experiments.jobs.snapshot_daily_aggregates",
         "queue": "reports",
         "cron": "5 * * * *",
     },
     {
         "name": "events-purge",
-        "func": "personalization.jobs.purge_old_events",
+        "func": "personalization.events.jobs.purge_old_events",
         "queue": "reports",
         "cron": "30 3 * * *",
     },
 ]
-EXPERIMENT_AGGREGATES_JOB = "experiments.jobs.snapshot_daily_aggregates"
 
-# EVENT PIPELINE (see personalization/ingest.py)
+# EVENT PIPELINE (see personalization/events/ingest.py)
 # ------------------------------------------------------------------------------
 EVENTS_STREAM = str_setting("EVENTS_STREAM", "personalization:events")
 EVENTS_BATCH_ENTRIES = int_setting("EVENTS_BATCH_ENTRIES", 200, minimum=1)  # stream entries/read
@@ -405,7 +412,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"EventTypeEnum": "personalization.models.EventType"},
+    "ENUM_NAME_OVERRIDES": {"EventTypeEnum": "personalization.events.models.EventType"},
     "PREPROCESSING_HOOKS": ["cms.api.schema.only_api_v1"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from personalization.event_properties import Path, json_path
+from personalization.bounds import Path, json_path
 
 
 class NonFiniteNumber(ParseError):

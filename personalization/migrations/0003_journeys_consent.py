@@ -4,7 +4,7 @@ import datetime
 import django.db.models.deletion
 import django.utils.timezone
 import modelcluster.fields
-import personalization.models
+import personalization.journeys.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -98,8 +98,8 @@ class Migration(migrations.Migration):
                 ('message_title', models.CharField(blank=True, max_length=120)),
                 ('message_text', models.TextField(blank=True, help_text='On-site message; {{ name }} and the email variables work here too.')),
                 ('message_link', models.CharField(blank=True, help_text='E.g. /shop/cart/', max_length=500)),
-                ('webhook_url', models.CharField(blank=True, max_length=500, validators=[personalization.models.validate_webhook_url])),
-                ('webhook_secret', models.CharField(default=personalization.models.new_webhook_secret, help_text='Signs each POST: X-Pawprint-Signature: t=<unix time>,v1=<HMAC-SHA256 hex of “t.body”>.', max_length=64)),
+                ('webhook_url', models.CharField(blank=True, max_length=500, validators=[personalization.journeys.models.validate_webhook_url])),
+                ('webhook_secret', models.CharField(default=personalization.journeys.models.new_webhook_secret, help_text='Signs each POST: X-Pawprint-Signature: t=<unix time>,v1=<HMAC-SHA256 hex of “t.body”>.', max_length=64)),
                 ('email_template', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='personalization.emailtemplate')),
                 ('journey', modelcluster.fields.ParentalKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='personalization.journey')),
             ],

@@ -10,7 +10,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from personalization.consent import CONSENT_COOKIE
-from personalization.models import Consent, Event, Segment, Visitor
+from personalization.events.models import Event
+from personalization.models import Consent
+from personalization.models import Segment, Visitor
 from tests.api.helpers import api_as, api_segments
 from tests.factories import MemberFactory
 

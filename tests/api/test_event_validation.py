@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
-from personalization.api.serializers import EventSerializer, event_quickly_validated
-from personalization.event_properties import PropertiesRefused, json_bytes_at_most, storable
+from personalization.events.api.serializers import EventSerializer, event_quickly_validated
+from personalization.events.properties import PropertiesRefused, json_bytes_at_most, storable
 
 EDGE_TEXT = [
     "",

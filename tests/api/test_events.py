@@ -15,7 +15,8 @@ from rest_framework.test import APIClient
 from wagtail.models import Page
 
 from cms.models import ContentPage, SectionPage
-from personalization.models import Event, Segment, Visitor
+from personalization.events.models import Event
+from personalization.models import Segment, Visitor
 from tests.api.helpers import api_as, api_segments
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,9 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from cms.models import ContentPage
-from personalization.event_properties import ANY_EVENT, EVENT_PROPERTIES
-from personalization.models import Event, Visitor
+from personalization.events.models import Event
+from personalization.events.properties import ANY_EVENT, EVENT_PROPERTIES
+from personalization.models import Visitor
 from tests.api.helpers import api_as
 from tests.factories import MemberFactory
 

@@ -16,8 +16,9 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from cms.models import ContentPage, HomePage, SectionPage
-from personalization.models import EventType, Visitor
-from personalization.services import event_payload, events_ingest
+from personalization.events.models import EventType
+from personalization.events.services import event_payload, events_ingest
+from personalization.models import Visitor
 from tests.api.helpers import (
     DESKTOP,
     IPHONE,

@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 
 from cms.models import ContentPage, HomePage
 from experiments.models import Exposure
-from personalization.models import Event, Segment
+from personalization.events.models import Event
+from personalization.models import Segment
 from tests.api.helpers import api_as, api_segments
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,10 @@ from rest_framework.test import APIClient
 
 from experiments.models import Assignment, DailyAggregate, Experiment, Exposure
 from experiments.services import aggregates_snapshot, exposure_record
-from personalization.models import Consent, Event, EventType, Segment, Visitor
-from personalization.services import event_payload, events_ingest
+from personalization.events.models import Event, EventType
+from personalization.events.services import event_payload, events_ingest
+from personalization.models import Consent
+from personalization.models import Segment, Visitor
 from tests.api.helpers import api_as, api_segments
 from tests.factories import MemberFactory
 from tests.personalization.helpers import signed_visitor_cookie

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 
-from personalization.models import MemberProfile
+from cms.members.models import MemberProfile
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

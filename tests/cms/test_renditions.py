@@ -17,7 +17,7 @@ from wagtail.images.models import Filter
 from cms.jobs import WARM_RENDITION_SPECS
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (.ci/run)"),
 ]
 

@@ -13,7 +13,8 @@ from cms.models import SectionPage
 from experiments.bucketing import assign
 from experiments.models import Conversion, Experiment, Exposure, Goal, GoalKind, Variant
 from experiments.services import conversion_record, exposure_record
-from personalization.models import Event, EventType, Segment, Visitor
+from personalization.events.models import Event, EventType
+from personalization.models import Segment, Visitor
 from tests.personalization.helpers import browse_as
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from experiments.models import Conversion, Experiment, Exposure
-from personalization.models import EventType, Visitor
-from personalization.services import event_payload, events_ingest
+from personalization.events.models import EventType
+from personalization.events.services import event_payload, events_ingest
+from personalization.models import Visitor
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def exposed(count: int) -> list[Visitor]:
 def test_a_batch_of_events_no_goal_can_match_costs_no_goal_query(django_assert_max_num_queries):
     from experiments.registry import running_experiments
     from experiments.services import conversions_for_events
-    from personalization.models import Event
+    from personalization.events.models import Event
 
     visitors = exposed(3)
     events = [

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime
 from zoneinfo import ZoneInfo
 
-from personalization.models import Consent, Visitor
-from personalization.services import event_payload, events_ingest
+from personalization.events.services import event_payload, events_ingest
+from personalization.models import Consent
+from personalization.models import Visitor
 from tests.factories import MemberFactory
 
 TOKYO = ZoneInfo("Asia/Tokyo")

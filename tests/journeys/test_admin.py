@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
-from personalization.models import EmailTemplate, Journey
+from personalization.journeys.models import EmailTemplate, Journey
 
 pytestmark = pytest.mark.django_db
 JOURNEY_ADD = "/admin/personalization/journeys/add/"

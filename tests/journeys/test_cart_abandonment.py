@@ -10,15 +10,16 @@ import pytest
 from django.core import mail
 from freezegun import freeze_time
 
-from personalization.journeys import journey_report, journeys_evaluate
-from personalization.models import (
-    Consent,
+from personalization.journeys.engine import journeys_evaluate
+from personalization.journeys.models import (
     EntryStatus,
     Journey,
     JourneyEntry,
     JourneyMessage,
     MessageStatus,
 )
+from personalization.journeys.reports import journey_report
+from personalization.models import Consent
 from tests.journeys.helpers import MORNING, shopper, track
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +99,7 @@ def test_a_purchase_after_the_first_email_cancels_the_reminders_still_to_come(ca
 def test_events_arriving_out_of_order_still_cancel_the_email(cart_journey):
     """The addition (10:00) reaches the database after the purchase (10:20): the window's
     check at 12:00 still finds the purchase."""
-    from personalization.services import event_payload, events_ingest
+    from personalization.events.services import event_payload, events_ingest
 
     visitor = shopper()
     with freeze_time(MORNING + 30 * MINUTE) as clock:

@@ -10,21 +10,21 @@ import pytest
 from django.core import mail
 from freezegun import freeze_time
 
-from personalization.journeys import journey_report, journeys_evaluate
-from personalization.models import (
-    Consent,
+from personalization.journeys.engine import journeys_evaluate
+from personalization.journeys.models import (
     EntryStatus,
     Journey,
     JourneyEntry,
     JourneyStatus,
     JourneyStep,
     MessagingSettings,
-    Segment,
     StepAction,
     TimeUnit,
     TriggerKind,
-    Visitor,
 )
+from personalization.journeys.reports import journey_report
+from personalization.models import Consent
+from personalization.models import Segment, Visitor
 from tests.factories import MemberFactory
 from tests.journeys.helpers import MORNING, TOKYO, shopper, track
 from tests.personalization.helpers import browse_as

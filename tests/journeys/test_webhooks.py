@@ -15,9 +15,10 @@ import pytest
 from django.utils import timezone
 from freezegun import freeze_time
 
-from personalization.journeys import journeys_evaluate, webhook_deliver
-from personalization.messaging import SIGNATURE_HEADER
-from personalization.models import (
+from personalization.journeys.delivery import webhook_deliver
+from personalization.journeys.engine import journeys_evaluate
+from personalization.journeys.messaging import SIGNATURE_HEADER
+from personalization.journeys.models import (
     Journey,
     JourneyMessage,
     JourneyStatus,

@@ -14,10 +14,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from personalization.event_properties import MAX_AMOUNT, MAX_COUNT, MAX_QUANTITY
+from personalization.events.models import EventType
+from personalization.events.properties import MAX_AMOUNT, MAX_COUNT, MAX_QUANTITY
+from personalization.events.services import event_payload, events_ingest
 from personalization.jobs import snapshot_segment_sizes
-from personalization.models import EventType, Segment, Visitor
-from personalization.services import event_payload, events_ingest
+from personalization.models import Segment, Visitor
 from tests.api.helpers import api_as
 from tests.personalization.helpers import browse_as
 

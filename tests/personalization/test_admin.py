@@ -11,8 +11,10 @@ from django.contrib.auth import get_user_model
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from cms.models import HomePage
-from personalization.models import EventType, Segment, Visitor
-from personalization.services import event_payload, events_ingest, segment_size_compute
+from personalization.events.models import EventType
+from personalization.events.services import event_payload, events_ingest
+from personalization.models import Segment, Visitor
+from personalization.services import segment_size_compute
 from tests.factories import MemberFactory
 from tests.personalization.helpers import chosen_segment
 

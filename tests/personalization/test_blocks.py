@@ -8,7 +8,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from personalization.models import Event, EventType, Visitor
+from personalization.events.models import Event, EventType
+from personalization.models import Visitor
 from tests.factories import MemberFactory
 from tests.personalization.helpers import browse_as
 

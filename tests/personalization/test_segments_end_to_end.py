@@ -8,8 +8,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from personalization.models import EventType, Segment, Visitor
-from personalization.services import event_payload, events_ingest
+from personalization.events.models import EventType
+from personalization.events.services import event_payload, events_ingest
+from personalization.models import Segment, Visitor
 from tests.factories import MemberFactory, MemberProfileFactory, UserFactory
 from tests.personalization.helpers import browse_as, chosen_segment
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from redis.exceptions import RedisError
 
-from personalization import ingest
+from personalization.events import ingest
 
 
 @pytest.fixture(autouse=True)

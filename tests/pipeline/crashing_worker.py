@@ -18,11 +18,11 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from personalization import ingest  # noqa: E402
+from personalization.events import storing  # noqa: E402
 
 marker = Path(sys.argv[1])
 batches = []
-store_for_real = ingest._after_store
+store_for_real = storing._after_store
 
 
 def store_then_hang(new, visitors):
@@ -33,5 +33,5 @@ def store_then_hang(new, visitors):
         time.sleep(600)
 
 
-ingest._after_store = store_then_hang
+storing._after_store = store_then_hang
 call_command("rqworker", "events", "--burst")

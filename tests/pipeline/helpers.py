@@ -7,7 +7,7 @@ import uuid
 
 from django.utils import timezone
 
-from personalization.services import event_payload
+from personalization.events.services import event_payload
 
 
 def page_views(count: int, visitors: int = 10, prefix: str = "pv") -> list[dict]:

@@ -16,7 +16,8 @@ from personalization.consent import (
     consent_unsubscribe,
     consent_update,
 )
-from personalization.models import Consent, Event
+from personalization.events.models import Event
+from personalization.models import Consent
 from tests.factories import PASSWORD, MemberFactory
 from tests.personalization.helpers import chosen_segment, signed_visitor_cookie
 

@@ -10,9 +10,16 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from personalization.models import Consent, Event, EventType, Visitor
-from personalization.services import event_payload, events_ingest, events_purge, events_track
-from personalization.signals import event_stored
+from personalization.events.models import Event, EventType
+from personalization.events.services import (
+    event_payload,
+    events_ingest,
+    events_purge,
+    events_track,
+)
+from personalization.events.signals import event_stored
+from personalization.models import Consent
+from personalization.models import Visitor
 from tests.api.helpers import api_as
 from tests.factories import MemberFactory
 from tests.pipeline.helpers import page_views
@@ -140,7 +147,7 @@ def test_malformed_events_are_left_out_and_the_rest_stored(caplog):
         {**good[0], "visitor": "not-a-uuid", "idempotency_key": "bad-2"},
         {**good[0], "occurred_at": "yesterday", "idempotency_key": "bad-3"},
     ]
-    with caplog.at_level(logging.ERROR, logger="personalization.ingest"):
+    with caplog.at_level(logging.ERROR, logger="personalization.events.ingest"):
         assert events_ingest(payloads=bad + good) == 2
     assert caplog.text.count("Event left out") == 3
 
@@ -166,7 +173,7 @@ def test_when_redis_is_down_every_event_is_stored_synchronously(
     settings.JOBS_INLINE = False
     batch = page_views(20, prefix="down")
     with (
-        caplog.at_level(logging.WARNING, logger="personalization.ingest"),
+        caplog.at_level(logging.WARNING, logger="personalization.events.ingest"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         events_track(batch[:10])
@@ -268,7 +275,7 @@ def test_each_event_type_changes_only_the_fields_the_worker_writes_back(event_ty
     whose rollups are all set, after a long gap (so a page view also starts a visit)."""
     import copy
 
-    from personalization.rollups import apply_event, fields_changed_by
+    from personalization.events.rollups import apply_event, fields_changed_by
 
     long_ago = timezone.now() - datetime.timedelta(days=400)
     visitor = Visitor(
@@ -351,7 +358,7 @@ def test_a_batch_of_many_visitors_writes_the_same_rollups_as_one_event_at_a_time
     """Visitors whose events change different sets of fields (page views only, a purchase,
     both, a cart), written back together, in statements of `chunk` visitors: each ends with the
     rollups a twin gets from the same events stored one at a time."""
-    from personalization import ingest
+    from personalization.events import ingest
 
     monkeypatch.setattr(ingest, "UPDATE_CHUNK", chunk)
     now = timezone.now() - datetime.timedelta(hours=1)

@@ -13,10 +13,10 @@ import pytest
 from django.conf import settings
 from rq import SimpleWorker
 
-from personalization import ingest
-from personalization.models import Event
-from personalization.services import event_payload
-from personalization.signals import event_stored
+from personalization.events import ingest
+from personalization.events.models import Event
+from personalization.events.services import event_payload
+from personalization.events.signals import event_stored
 from tests.pipeline.helpers import page_views
 
 pytestmark = [

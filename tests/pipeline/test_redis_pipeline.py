@@ -13,9 +13,10 @@ import pytest
 from django.conf import settings
 from rq import SimpleWorker
 
-from personalization import ingest
-from personalization.models import Event, Visitor
-from personalization.signals import event_stored
+from personalization.events import ingest
+from personalization.events.models import Event
+from personalization.events.signals import event_stored
+from personalization.models import Visitor
 from tests.pipeline.helpers import page_views
 
 pytestmark = [

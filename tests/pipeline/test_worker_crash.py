@@ -21,8 +21,9 @@ from django.db.models import Sum
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from personalization import ingest
-from personalization.models import Event, Visitor
+from personalization.events import ingest
+from personalization.events.models import Event
+from personalization.models import Visitor
 from tests.pipeline.helpers import page_views
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,13 +68,13 @@ def committed_elsewhere():
     try:
         with cleanup.cursor() as cursor:
             cursor.execute(
-                "SELECT DISTINCT visitor_id FROM personalization_event "
+                "SELECT DISTINCT visitor_id FROM events_event "
                 "WHERE idempotency_key LIKE %s",
                 [f"{prefix}-%"],
             )
             visitor_ids = [row[0] for row in cursor.fetchall()]
             cursor.execute(
-                "DELETE FROM personalization_event WHERE visitor_id = ANY(%s)", [visitor_ids]
+                "DELETE FROM events_event WHERE visitor_id = ANY(%s)", [visitor_ids]
             )
             cursor.execute("DELETE FROM personalization_visitor WHERE id = ANY(%s)", [visitor_ids])
     finally:

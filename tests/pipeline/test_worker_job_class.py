@@ -10,8 +10,9 @@ from rq import SimpleWorker
 from wagtail.tasks import update_reference_index_task
 
 from config.rq_job import Job
-from personalization import ingest
-from personalization.models import Event, Segment
+from personalization.events import ingest
+from personalization.events.models import Event
+from personalization.models import Segment
 from tests.pipeline.helpers import page_views
 
 pytestmark = [

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from personalization import ingest
-from personalization.models import Event
+from personalization.events import ingest
+from personalization.events.models import Event
 from tests.pipeline.helpers import page_views
 from tests.reliability.conftest import free_port
 
@@ -35,7 +35,7 @@ import sys, time
 sys.path.insert(0, {root!r})
 import django
 django.setup()
-from personalization.ingest import drain
+from personalization.events.ingest import drain
 for _ in range({runs}):
     try:
         drain(max_seconds=1)

@@ -137,10 +137,10 @@ def counts(database: Path) -> tuple[int, int]:
     """(page views, events posted by the clients) stored in the SQLite file."""
     with sqlite3.connect(database) as conn:
         views = conn.execute(
-            "SELECT count(*) FROM personalization_event WHERE type = 'page_view'"
+            "SELECT count(*) FROM events_event WHERE type = 'page_view'"
         ).fetchone()[0]
         goals = conn.execute(
-            "SELECT count(DISTINCT idempotency_key) FROM personalization_event "
+            "SELECT count(DISTINCT idempotency_key) FROM events_event "
             "WHERE type = 'goal' AND name LIKE 'embedded-%'"
         ).fetchone()[0]
     return views, goals

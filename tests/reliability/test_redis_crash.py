@@ -127,7 +127,7 @@ def stored_keys(prefix: str) -> list[str]:
     """Idempotency keys of the stored events of this test (committed by other processes)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT idempotency_key FROM personalization_event WHERE idempotency_key LIKE %s",
+            "SELECT idempotency_key FROM events_event WHERE idempotency_key LIKE %s",
             [f"{prefix}-%"],
         )
         return [row[0] for row in cursor.fetchall()]
@@ -142,13 +142,13 @@ def committed_elsewhere():
     try:
         with cleanup.cursor() as cursor:
             cursor.execute(
-                "SELECT DISTINCT visitor_id FROM personalization_event "
+                "SELECT DISTINCT visitor_id FROM events_event "
                 "WHERE idempotency_key LIKE %s",
                 [f"{prefix}-%"],
             )
             visitor_ids = [row[0] for row in cursor.fetchall()]
             cursor.execute(
-                "DELETE FROM personalization_event WHERE visitor_id = ANY(%s)", [visitor_ids]
+                "DELETE FROM events_event WHERE visitor_id = ANY(%s)", [visitor_ids]
             )
             cursor.execute("DELETE FROM personalization_visitor WHERE id = ANY(%s)", [visitor_ids])
     finally:

@@ -24,8 +24,9 @@ from cms.models import ContentPage
 from config.cache import redis_outage, redis_outages_reset
 from experiments.models import Conversion, Experiment, ExperimentStatus, Exposure
 from experiments.registry import running_experiments
-from personalization import ingest
-from personalization.models import Event, Segment, Visitor
+from personalization.events import ingest
+from personalization.events.models import Event
+from personalization.models import Segment, Visitor
 from tests.api.helpers import IPHONE, api_as, api_segments
 from tests.factories import PASSWORD, MemberFactory
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from cms import demo
-from personalization.demo import ensure_demo_journeys
+from personalization.journeys.demo import ensure_demo_journeys
 
 
 class Command(BaseCommand):

@@ -1,0 +1,105 @@
+"""The journey report: entered, messaged, suppressed and converted, per journey and step."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from personalization.journeys.models import (
+    EntryStatus,
+    Journey,
+    JourneyEntry,
+    JourneyMessage,
+    JourneyStep,
+    MessageStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# REPORT
+# ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepReport:
+    step: JourneyStep
+    sent: int
+    suppressed_cap: int
+    suppressed_consent: int
+    failed: int
+    skipped: int
+    pending: int
+    converted: int
+
+
+@dataclass(frozen=True)
+class JourneyReport:
+    journey: Journey
+    entered: int
+    waiting: int
+    messaged: int
+    cancelled: int
+    exited: int
+    suppressed_cap: int
+    suppressed_consent: int
+    converted: int
+    steps: list[StepReport]
+
+    @property
+    def conversion_rate(self) -> float | None:
+        return self.converted / self.messaged if self.messaged else None
+
+
+def journey_report(*, journey: Journey) -> JourneyReport:
+    """Entered, messaged, suppressed (cap / consent), converted — per journey and per step, from
+    a few GROUP BY queries."""
+    entries = JourneyEntry.objects.filter(journey=journey).aggregate(
+        entered=Count("pk"),
+        waiting=Count("pk", filter=Q(status=EntryStatus.WAITING)),
+        messaged=Count("pk", filter=Q(first_messaged_at__isnull=False)),
+        cancelled=Count("pk", filter=Q(status=EntryStatus.CANCELLED)),
+        exited=Count("pk", filter=Q(status=EntryStatus.EXITED)),
+        converted=Count("pk", filter=Q(converted_at__isnull=False)),
+    )
+    by_step: dict[int | None, Counter] = defaultdict(Counter)
+    for row in (
+        JourneyMessage.objects.filter(journey=journey)
+        .values("step_id", "status")
+        .annotate(n=Count("pk"))
+    ):
+        by_step[row["step_id"]][row["status"]] += row["n"]
+    converted_after = dict(
+        JourneyMessage.objects.filter(
+            journey=journey,
+            status=MessageStatus.SENT,
+            entry__converted_at__isnull=False,
+        )
+        .values("step_id")
+        .annotate(n=Count("entry", distinct=True))
+        .values_list("step_id", "n")
+    )
+    totals: Counter = sum(by_step.values(), Counter())
+    steps = [
+        StepReport(
+            step=step,
+            sent=by_step[step.pk][MessageStatus.SENT],
+            suppressed_cap=by_step[step.pk][MessageStatus.SUPPRESSED_CAP],
+            suppressed_consent=by_step[step.pk][MessageStatus.SUPPRESSED_CONSENT],
+            failed=by_step[step.pk][MessageStatus.FAILED],
+            skipped=by_step[step.pk][MessageStatus.SKIPPED],
+            pending=by_step[step.pk][MessageStatus.PENDING],
+            converted=converted_after.get(step.pk, 0),
+        )
+        for step in journey.steps.order_by("sort_order", "pk")
+    ]
+    return JourneyReport(
+        journey=journey,
+        suppressed_cap=totals[MessageStatus.SUPPRESSED_CAP],
+        suppressed_consent=totals[MessageStatus.SUPPRESSED_CONSENT],
+        steps=steps,
+        **entries,
+    )
