@@ -120,8 +120,3 @@ def segments_explain(attributes: dict) -> list[SegmentExplanation]:
 
 # WHAT IS HELD ABOUT A VISITOR
 # ------------------------------------------------------------------------------
-
-
-
-
-

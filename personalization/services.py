@@ -18,31 +18,13 @@ logger = logging.getLogger(__name__)
 User = get_user_model()
 
 
-
-
 class VisitorBelongsToMember(PermissionError):
     """A write named a visitor kept by a member without being that member (callers write to
     `personalization.middleware.writable_visitor`, so this only guards the invariant)."""
 
 
-
-
-
-
-
-
 # VISITORS
 # ------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
 
 
 @transaction.atomic
@@ -121,8 +103,6 @@ def visitor_log_in(*, user, anonymous_uuid) -> Visitor:
     if anonymous is not None:
         visitors_merge(source=anonymous, target=member_visitor)
     return member_visitor
-
-
 
 
 # SEGMENTS

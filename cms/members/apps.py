@@ -9,4 +9,3 @@ class MembersConfig(AppConfig):
     label = "members"
     verbose_name = _("Members")
     default_auto_field = "django.db.models.BigAutoField"
-

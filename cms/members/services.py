@@ -59,4 +59,3 @@ def member_profile_update(
     profile.full_clean(exclude=["user"])
     profile.save()
     return profile
-

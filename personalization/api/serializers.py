@@ -1,6 +1,6 @@
-"""Field types every endpoint uses, and what the core endpoints accept and return. Every client-sent value is checked here, so bad
-input is a 400 naming the field, and nothing unstorable (NUL, lone surrogates) reaches the
-database."""
+"""Field types every endpoint uses, and what the core endpoints accept and return. Every
+client-sent value is checked here, so bad input is a 400 naming the field, and nothing
+unstorable (NUL, lone surrogates) reaches the database."""
 
 from __future__ import annotations
 

@@ -96,4 +96,3 @@ def events_purge(*, before: datetime.datetime, chunk: int = 10_000) -> int:
         if not ids:
             return deleted
         deleted += Event.objects.filter(pk__in=ids).delete()[0]
-

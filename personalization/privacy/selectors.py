@@ -53,7 +53,6 @@ def visitor_export(*, visitor: Visitor) -> dict[str, Any]:
     }
 
 
-
 def _member_profile(user_id: int) -> dict | None:
     """The profile a member declared (the `profile` relation the members app gives the user
     model), found through the relation so privacy needs no import of the app above it."""

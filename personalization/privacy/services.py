@@ -27,4 +27,3 @@ def visitor_erase(*, visitor: Visitor) -> int:
     _, merged = Visitor.objects.filter(merged_into_id=visitor.pk).delete()
     _, own = Visitor.objects.filter(pk=visitor.pk).delete()
     return merged.get(label, 0) + own.get(label, 0)
-

@@ -7,8 +7,7 @@ import uuid
 
 import pytest
 
-from personalization.models import Consent
-from personalization.models import Segment, Visitor
+from personalization.models import Consent, Segment, Visitor
 from tests.api.helpers import DESKTOP, IPHONE, api_as, api_segments
 
 pytestmark = pytest.mark.django_db

@@ -51,9 +51,17 @@ def test_the_core_contract_names_every_module_of_the_core():
 @pytest.mark.parametrize(
     ("module", "bad_import", "broken"),
     [
-        ("personalization/resolver.py", "import personalization.journeys.models", "core imports none"),
+        (
+            "personalization/resolver.py",
+            "import personalization.journeys.models",
+            "core imports none",
+        ),
         ("personalization/events/services.py", "import personalization.journeys", "journeys above"),
-        ("personalization/privacy/views.py", "import personalization.events.models", "ignore each other"),
+        (
+            "personalization/privacy/views.py",
+            "import personalization.events.models",
+            "ignore each other",
+        ),
         ("experiments/selectors.py", "import cms.models", "cms above experiments"),
         ("personalization/conditions/values.py", "import django.db", "import no django"),
         ("personalization/bounds.py", "import personalization.context", "no import cycles"),

@@ -6,8 +6,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from personalization.events.services import event_payload, events_ingest
-from personalization.models import Consent
-from personalization.models import Visitor
+from personalization.models import Consent, Visitor
 from tests.factories import MemberFactory
 
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -23,8 +23,7 @@ from personalization.journeys.models import (
     TriggerKind,
 )
 from personalization.journeys.reports import journey_report
-from personalization.models import Consent
-from personalization.models import Segment, Visitor
+from personalization.models import Consent, Segment, Visitor
 from tests.factories import MemberFactory
 from tests.journeys.helpers import MORNING, TOKYO, shopper, track
 from tests.personalization.helpers import browse_as

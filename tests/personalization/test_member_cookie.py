@@ -10,8 +10,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from personalization.consent import consents_for_visitors
-from personalization.models import Consent
-from personalization.models import Visitor
+from personalization.models import Consent, Visitor
 from tests.api.helpers import api_as
 from tests.factories import MemberFactory
 from tests.personalization.helpers import browse_as

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from personalization.events import ingest
 from personalization.events.models import Event
-from tests.pipeline.helpers import page_views
+from tests.events.helpers import page_views
 from tests.reliability.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -142,14 +142,11 @@ def committed_elsewhere():
     try:
         with cleanup.cursor() as cursor:
             cursor.execute(
-                "SELECT DISTINCT visitor_id FROM events_event "
-                "WHERE idempotency_key LIKE %s",
+                "SELECT DISTINCT visitor_id FROM events_event WHERE idempotency_key LIKE %s",
                 [f"{prefix}-%"],
             )
             visitor_ids = [row[0] for row in cursor.fetchall()]
-            cursor.execute(
-                "DELETE FROM events_event WHERE visitor_id = ANY(%s)", [visitor_ids]
-            )
+            cursor.execute("DELETE FROM events_event WHERE visitor_id = ANY(%s)", [visitor_ids])
             cursor.execute("DELETE FROM personalization_visitor WHERE id = ANY(%s)", [visitor_ids])
     finally:
         cleanup.close()

@@ -11,8 +11,7 @@ from rest_framework.test import APIClient
 
 from personalization.consent import CONSENT_COOKIE
 from personalization.events.models import Event
-from personalization.models import Consent
-from personalization.models import Segment, Visitor
+from personalization.models import Consent, Segment, Visitor
 from tests.api.helpers import api_as, api_segments
 from tests.factories import MemberFactory
 

@@ -17,7 +17,7 @@ from personalization.events import ingest
 from personalization.events.models import Event
 from personalization.events.services import event_payload
 from personalization.events.signals import event_stored
-from tests.pipeline.helpers import page_views
+from tests.events.helpers import page_views
 
 pytestmark = [
     pytest.mark.django_db,

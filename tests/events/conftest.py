@@ -1,5 +1,6 @@
-"""Fixtures of the event pipeline tests: each test gets its own Redis stream, and the
-"Redis is down" memory of the producer is reset after it."""
+"""Fixtures of the event tests: each test gets its own Redis stream, and the "Redis is down"
+memory of the producer is reset after it; the API's fixtures (generous throttles, staff) for
+the events endpoint's tests."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from redis.exceptions import RedisError
 
 from personalization.events import ingest
+from tests.api.conftest import _generous_throttles, staff  # noqa: F401 - the API's fixtures
 
 
 @pytest.fixture(autouse=True)

@@ -18,11 +18,10 @@ from personalization.events.services import (
     events_track,
 )
 from personalization.events.signals import event_stored
-from personalization.models import Consent
-from personalization.models import Visitor
+from personalization.models import Consent, Visitor
 from tests.api.helpers import api_as
+from tests.events.helpers import page_views
 from tests.factories import MemberFactory
-from tests.pipeline.helpers import page_views
 
 pytestmark = pytest.mark.django_db
 

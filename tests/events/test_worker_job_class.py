@@ -13,7 +13,7 @@ from config.rq_job import Job
 from personalization.events import ingest
 from personalization.events.models import Event
 from personalization.models import Segment
-from tests.pipeline.helpers import page_views
+from tests.events.helpers import page_views
 
 pytestmark = [
     pytest.mark.django_db,

@@ -24,7 +24,7 @@ from rq.job import Job
 from personalization.events import ingest
 from personalization.events.models import Event
 from personalization.models import Visitor
-from tests.pipeline.helpers import page_views
+from tests.events.helpers import page_views
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS, PER_CALL = 300, 10
@@ -68,14 +68,11 @@ def committed_elsewhere():
     try:
         with cleanup.cursor() as cursor:
             cursor.execute(
-                "SELECT DISTINCT visitor_id FROM events_event "
-                "WHERE idempotency_key LIKE %s",
+                "SELECT DISTINCT visitor_id FROM events_event WHERE idempotency_key LIKE %s",
                 [f"{prefix}-%"],
             )
             visitor_ids = [row[0] for row in cursor.fetchall()]
-            cursor.execute(
-                "DELETE FROM events_event WHERE visitor_id = ANY(%s)", [visitor_ids]
-            )
+            cursor.execute("DELETE FROM events_event WHERE visitor_id = ANY(%s)", [visitor_ids])
             cursor.execute("DELETE FROM personalization_visitor WHERE id = ANY(%s)", [visitor_ids])
     finally:
         cleanup.close()
@@ -104,7 +101,7 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(
     killed_job = client.get(flag).decode()
     marker = tmp_path / "second-batch"
     crashing = subprocess.Popen(  # noqa: S603
-        [sys.executable, str(ROOT / "tests/pipeline/crashing_worker.py"), str(marker)],
+        [sys.executable, str(ROOT / "tests/events/crashing_worker.py"), str(marker)],
         cwd=ROOT,
         env=worker_env,
         start_new_session=True,

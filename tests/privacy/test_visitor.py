@@ -12,8 +12,7 @@ from experiments.models import Assignment, DailyAggregate, Experiment, Exposure
 from experiments.services import aggregates_snapshot, exposure_record
 from personalization.events.models import Event, EventType
 from personalization.events.services import event_payload, events_ingest
-from personalization.models import Consent
-from personalization.models import Segment, Visitor
+from personalization.models import Consent, Segment, Visitor
 from tests.api.helpers import api_as, api_segments
 from tests.factories import MemberFactory
 from tests.personalization.helpers import signed_visitor_cookie
