@@ -29,6 +29,16 @@ class ExperimentStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
+class AnalysisMethod(models.TextChoices):
+    SEQUENTIAL = "sequential", _("Sequential: read the results at any time")
+    FIXED = "fixed", _("Fixed horizon: read once, at a planned sample size")
+
+
+class Correction(models.TextChoices):
+    HOLM = "holm", _("Holm: no false winner anywhere in the report")
+    BH = "bh", _("Benjamini–Hochberg: few false winners among the winners")
+
+
 class TransitionError(ValueError):
     """A status change the experiment's state machine does not allow."""
 
@@ -71,14 +81,61 @@ class Experiment(ClusterableModel):
     winner = models.ForeignKey(
         "experiments.Variant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Analysis (issue 16 §3; docs/statistics.md)
+    analysis = models.CharField(
+        _("analysis"),
+        max_length=12,
+        choices=AnalysisMethod.choices,
+        default=AnalysisMethod.SEQUENTIAL,
+    )
+    alpha = models.FloatField(
+        _("significance level"),
+        default=0.05,
+        help_text=_("Chance of a false winner per comparison, between 0 and 0.5 (usually 0.05)."),
+    )
+    correction = models.CharField(
+        _("multiple-comparison correction"),
+        max_length=4,
+        choices=Correction.choices,
+        default=Correction.HOLM,
+    )
+    baseline_rate = models.FloatField(
+        _("baseline conversion rate"), null=True, blank=True, help_text=_("0–1.")
+    )
+    minimum_detectable_effect = models.FloatField(
+        _("minimum detectable effect"),
+        null=True,
+        blank=True,
+        help_text=_("Relative to the baseline rate (0.1 = +10 %)."),
+    )
+    power = models.FloatField(_("power"), default=0.8)
+    planned_sample_size = models.PositiveIntegerField(
+        _("planned visitors per variant"), null=True, blank=True
+    )
+    cuped_window_days = models.PositiveSmallIntegerField(
+        _("CUPED window (days)"),
+        default=14,
+        help_text=_(
+            "Days before a visitor's first exposure whose behaviour reduces noise (0: off)."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(alpha__gt=0, alpha__lt=0.5), name="experiment_alpha_range"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def sequential(self) -> bool:
+        return self.analysis != AnalysisMethod.FIXED
 
     @property
     def seed(self) -> str:
@@ -258,6 +315,26 @@ class ExposureSegment(models.Model):
         return f"{self.exposure_id} in segment {self.segment_id}"
 
 
+class ExposureCovariate(models.Model):
+    """A goal the visitor had already reached in the days before their first exposure (the
+    experiment's CUPED window), snapshot when the exposure is stored. No row: not reached."""
+
+    exposure = models.ForeignKey(Exposure, on_delete=models.CASCADE, related_name="covariates")
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="+")
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["exposure", "goal"], name="unique_exposure_covariate")
+        ]
+        indexes = [models.Index(fields=["experiment", "goal", "variant"])]
+
+    def __str__(self) -> str:
+        return f"{self.exposure_id} had reached {self.goal_id} before"
+
+
 class Conversion(models.Model):
     """A goal reached after exposure: at most one per visitor per goal (a DB constraint)."""
 
@@ -292,6 +369,10 @@ class DailyAggregate(models.Model):
     conversions = models.PositiveIntegerField(default=0)
     value_sum = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
     value_sum_squares = models.FloatField(default=0)
+    # CUPED (by exposure day): exposed visitors who had reached the goal in the window before,
+    # and how many of them converted after exposure
+    pre_conversions = models.PositiveIntegerField(default=0)
+    pre_post_conversions = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -315,6 +396,8 @@ class SegmentAggregate(models.Model):
     conversions = models.PositiveIntegerField(default=0)
     value_sum = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
     value_sum_squares = models.FloatField(default=0)
+    pre_conversions = models.PositiveIntegerField(default=0)
+    pre_post_conversions = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
