@@ -357,9 +357,9 @@ def test_a_batch_of_many_visitors_writes_the_same_rollups_as_one_event_at_a_time
     """Visitors whose events change different sets of fields (page views only, a purchase,
     both, a cart), written back together, in statements of `chunk` visitors: each ends with the
     rollups a twin gets from the same events stored one at a time."""
-    from personalization.events import ingest
+    from personalization.events import storing
 
-    monkeypatch.setattr(ingest, "UPDATE_CHUNK", chunk)
+    monkeypatch.setattr(storing, "UPDATE_CHUNK", chunk)
     now = timezone.now() - datetime.timedelta(hours=1)
 
     def events_of(visitor, number):
