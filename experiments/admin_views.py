@@ -17,6 +17,7 @@ from experiments.jobs import snapshot_aggregates
 from experiments.models import Experiment, TransitionError
 from experiments.selectors import experiment_report
 from experiments.signals import experiment_completed
+from experiments.usage import experiment_start, pages_using, start_problems
 
 
 def report(request, pk: int):
@@ -33,7 +34,8 @@ def report(request, pk: int):
             "srm_alarm": srm_alarm,
             "chart": cumulative_rate_svg(data["series"]),
             "computed_at": getattr(getattr(experiment, "snapshot", None), "computed_at", None),
-            "problems": experiment.readiness_problems(),
+            "problems": experiment.readiness_problems() + start_problems(experiment=experiment),
+            "pages_using": pages_using(experiment=experiment),
             "page_title": f"Report: {experiment.name}",
             "header_title": f"Report: {experiment.name}",
         },
@@ -74,7 +76,11 @@ def report_csv(request, pk: int):
 def transition(request, pk: int, action: str):
     """Start, pause or complete (without a winner) an experiment."""
     experiment = get_object_or_404(Experiment, pk=pk)
-    steps = {"start": experiment.start, "pause": experiment.pause, "complete": experiment.complete}
+    steps = {
+        "start": lambda: experiment_start(experiment=experiment),  # its pages agree (usage.py)
+        "pause": experiment.pause,
+        "complete": experiment.complete,
+    }
     if action not in steps:
         messages.error(request, "Unknown action.")
         return redirect("experiments_experiment:report", pk)

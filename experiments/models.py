@@ -420,3 +420,34 @@ class ExperimentSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.experiment_id} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class ExperimentUsage(models.Model):
+    """One A/B block of a saved page revision: the experiment it tests and the variant keys it
+    holds, in block order. Recorded whenever a page revision is saved or published
+    (`experiments.usage`), so an experiment's views list the pages that use it, live (the
+    page's live revision) or as a draft (its latest, unpublished revision), and "which
+    experiments does this revision use" is a lookup, not a walk through its blocks.
+
+    The experiment is named by key, as the block names it: a block whose experiment was deleted
+    or renamed still shows up, under the key it would look for when served."""
+
+    revision = models.ForeignKey(
+        "wagtailcore.Revision", on_delete=models.CASCADE, related_name="experiment_usages"
+    )
+    page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+    experiment_key = models.CharField(max_length=64)
+    block_path = models.TextField(help_text="Where the block is: field/block id/… inside the page.")
+    variant_keys = models.JSONField(default=list, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["revision", "block_path"], name="unique_experiment_usage"
+            )
+        ]
+        indexes = [models.Index(fields=["experiment_key", "page"])]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_key} in revision {self.revision_id} ({self.block_path})"

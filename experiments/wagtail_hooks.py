@@ -1,8 +1,11 @@
-"""Experiments in the Wagtail admin, and page-level experiments on the site."""
+"""Experiments in the Wagtail admin (with the pages that use each one, and the variants the
+page editor's A/B blocks offer), and page-level experiments on the site."""
 
 from __future__ import annotations
 
+from django.http import JsonResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import (
     FieldPanel,
@@ -11,6 +14,7 @@ from wagtail.admin.panels import (
     MultiFieldPanel,
     ObjectList,
     PageChooserPanel,
+    Panel,
 )
 from wagtail.admin.widgets.button import ListingButton
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -19,6 +23,30 @@ from experiments import admin_views
 from experiments.forms import ExperimentAdminForm
 from experiments.models import Experiment
 from experiments.services import page_variant
+from experiments.usage import pages_using, variant_choices
+
+
+class ExperimentPagesPanel(Panel):
+    """The pages that use the experiment, live or as a draft, each linked to its editor, and
+    how a page disagrees with the experiment's variants."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "experiments/admin/pages_using_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            experiment = self.instance
+            context["experiment"] = experiment
+            context["pages_using"] = pages_using(experiment=experiment) if experiment.pk else []
+            return context
+
+
+def variant_choices_view(request):
+    """The variants of `?experiment=<key>` for the A/B block's variant select (JSON)."""
+    choices = variant_choices(key=request.GET.get("experiment", ""))
+    if choices is None:
+        return JsonResponse({"detail": "No experiment with this key."}, status=404)
+    return JsonResponse(choices)
 
 
 class ExperimentViewSet(SnippetViewSet):
@@ -85,12 +113,14 @@ class ExperimentViewSet(SnippetViewSet):
                 ],
                 heading="Who takes part",
             ),
+            ExperimentPagesPanel(heading=_("Pages using this experiment")),
         ],
         base_form_class=ExperimentAdminForm,
     )
 
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
+            path("variants/", variant_choices_view, name="variant_choices"),
             path("report/<int:pk>/", admin_views.report, name="report"),
             path("report/<int:pk>/csv/", admin_views.report_csv, name="csv"),
             path("report/<int:pk>/refresh/", admin_views.refresh, name="refresh"),
