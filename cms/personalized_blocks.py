@@ -4,7 +4,12 @@ once per request), so the site and the API choose the same content."""
 
 from __future__ import annotations
 
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from wagtail import blocks
+from wagtail.blocks.list_block import ListBlockValidationError, ListValue
+from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.images.blocks import ImageChooserBlock
 
 from cms.blocks import (
@@ -15,6 +20,7 @@ from cms.blocks import (
     LinkTargetBlock,
     QuoteBlock,
 )
+from cms.experiment_blocks import EXPERIMENT_SELECT_ATTRS, VariantChoiceBlock
 from cms.notification_blocks import NotificationBlock
 from personalization.choices import PetType
 from personalization.events.models import EventType
@@ -208,10 +214,15 @@ def experiment_choices() -> list[tuple[str, str]]:
 
 
 class ExperimentChoiceBlock(blocks.ChoiceBlock):
-    """An experiment picked by key; reading a stored value costs no query."""
+    """An experiment picked by key; reading a stored value costs no query. Its select tells the
+    variant selects beside it which experiment's variants to offer."""
 
     def __init__(self, **kwargs):
-        super().__init__(choices=experiment_choices, **kwargs)
+        super().__init__(
+            choices=experiment_choices,
+            widget=forms.Select(attrs=EXPERIMENT_SELECT_ATTRS),
+            **kwargs,
+        )
 
     def normalize_choice(self, value):
         return None if value in (None, "") else str(value)
@@ -228,10 +239,8 @@ class ExperimentVariantContentStream(LazyVariantStream):
 
 
 class ExperimentVariantBlock(blocks.StructBlock):
-    variant = blocks.RegexBlock(
-        regex=r"^[-a-zA-Z0-9_]{1,40}$",
-        error_messages={"invalid": "Use the variant's name as set on the experiment."},
-        help_text="The variant's name on the experiment (the first variant is the control).",
+    variant = VariantChoiceBlock(
+        help_text="One of the experiment's variants (the first is the control).",
     )
     content = ExperimentVariantContentStream()
 
@@ -240,10 +249,14 @@ class ExperimentVariantBlock(blocks.StructBlock):
 
 
 class ExperimentBlock(blocks.StructBlock):
-    """An A/B(/n) test of content: each variant of the experiment holds its own blocks.
+    """An A/B(/n) test of content: one entry per variant of the chosen experiment, each chosen
+    from that experiment's own variants (stored by key) and holding its own blocks.
 
-    Visitors see their assigned variant while the experiment runs, the first (control)
-    otherwise; the exposure is recorded when the variant is served (site or API)."""
+    Saving is refused unless the entries hold exactly the experiment's variants, each once
+    (the message names the missing and the extra ones); saved entries follow the experiment's
+    order, so the first is its control. Visitors see their assigned variant while the
+    experiment runs, the control otherwise; the exposure is recorded when the variant is
+    served (site or API), and only where the block holds every variant."""
 
     experiment = ExperimentChoiceBlock()
     variants = blocks.ListBlock(ExperimentVariantBlock(), min_num=2)
@@ -253,16 +266,84 @@ class ExperimentBlock(blocks.StructBlock):
         label = "A/B test"
         template = "blocks/experiment_block.html"
 
-    def choose(self, value, request) -> tuple[object, dict]:
-        from experiments.services import variant_for
+    def clean(self, value):
+        from experiments.usage import experiment_variant_keys, variant_coverage
 
-        variants = list(value["variants"])
-        choice = variant_for(request, value["experiment"]) if request is not None else None
+        cleaned = super().clean(value)
+        key = cleaned.get("experiment")
+        if not key:
+            return cleaned  # only possible while a draft's required fields are deferred
+        expected = experiment_variant_keys(key)
+        if expected is None:
+            raise StructBlockValidationError(
+                block_errors={"experiment": ValidationError(_("Choose an experiment."))}
+            )
+        entries = list(cleaned["variants"].bound_blocks)
+        found = [entry.value["variant"] for entry in entries]
+        coverage = variant_coverage(expected, found)
+        if not coverage.exact:
+            raise self._coverage_error(coverage, found)
+        entries.sort(key=lambda entry: expected.index(entry.value["variant"]))
+        cleaned["variants"] = ListValue(self.child_blocks["variants"], bound_blocks=entries)
+        return cleaned
+
+    @staticmethod
+    def _coverage_error(coverage, found: list[str]) -> StructBlockValidationError:
+        """The difference on the block, and on each entry naming a wrong or repeated variant."""
+        entry_errors = {}
+        seen = set()
+        for index, key in enumerate(found):
+            if not key:
+                continue  # not chosen yet: its own field says so (or, in a draft, "missing")
+            if key in coverage.extra:
+                message = _("Not a variant of this experiment.")
+            elif key in seen:
+                message = _("This variant is already listed above.")
+            else:
+                seen.add(key)
+                continue
+            entry_errors[index] = StructBlockValidationError(
+                block_errors={"variant": ValidationError(message)}
+            )
+        return StructBlockValidationError(
+            non_block_errors=[
+                _("The variants must be exactly the experiment's own: %(diff)s.")
+                % {"diff": coverage.describe()}
+            ],
+            block_errors=(
+                {"variants": ListBlockValidationError(block_errors=entry_errors)}
+                if entry_errors
+                else None
+            ),
+        )
+
+    def experiment_usage(self, raw) -> tuple[str, list[str]] | None:
+        """(experiment key, variant keys in order) of a raw (JSON) value, for the record of
+        which pages use which experiment (`experiments.usage`)."""
+        if not isinstance(raw, dict) or not raw.get("experiment"):
+            return None
+        keys = []
+        for item in raw.get("variants") or []:
+            value = item.get("value", item) if isinstance(item, dict) else {}
+            keys.append(str(value.get("variant") or "") if isinstance(value, dict) else "")
+        return str(raw["experiment"]), keys
+
+    def choose(self, value, request) -> tuple[object, dict]:
+        """(content, meta): the assigned variant's entry while the experiment runs and this
+        block holds all its variants, else the first entry (the control), not counted."""
+        from experiments.usage import block_variant_for
+
+        entries = list(value["variants"])
+        keys = [entry["variant"] for entry in entries]
+        choice = (
+            block_variant_for(request, experiment_key=value["experiment"], variant_keys=keys)
+            if request is not None
+            else None
+        )
         if choice is not None:
-            for variant in variants:
-                if variant["variant"] == choice.variant.name:
-                    return variant["content"], choice.meta
-        control = variants[0] if variants else None
+            entry = entries[keys.index(choice.variant.name)]
+            return entry["content"], choice.meta
+        control = entries[0] if entries else None
         meta = {
             "experiment": value["experiment"],
             "variant": control["variant"] if control else None,

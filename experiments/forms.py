@@ -1,20 +1,34 @@
-"""The experiment editor's checks: weights, variants, goals and the key of a running test."""
+"""The experiment editor's checks: weights, variants, goals, the key of a running test, variant
+keys frozen once started, and page-level variants that show their own page's revisions."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.models import Revision
 
-from experiments.models import ExperimentStatus, GoalKind
+from experiments.models import ExperimentStatus, GoalKind, Variant
+from experiments.usage import pages_using
 
 
 def _live_forms(formset):
-    return [
+    """The formset's kept forms, in the order the editor arranged them."""
+    forms = [
         f
         for f in formset.forms
         if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE")
     ]
+    return sorted(
+        forms,
+        key=lambda f: f.cleaned_data.get("ORDER") if f.cleaned_data.get("ORDER") is not None else 0,
+    )
+
+
+def _has_started(experiment) -> bool:
+    return bool(experiment.pk) and (
+        experiment.started_at is not None or experiment.status != ExperimentStatus.DRAFT
+    )
 
 
 class ExperimentAdminForm(WagtailAdminModelForm):
@@ -45,6 +59,16 @@ class ExperimentAdminForm(WagtailAdminModelForm):
         original = self.instance
         if original.pk and original.status != ExperimentStatus.DRAFT and key != original.key:
             raise _fixed_key_error(original.key)
+        if original.pk and key != original.key:
+            titles = [use.page.title for use in pages_using(experiment=original)]
+            if titles:
+                raise _error(
+                    _(
+                        "Pages use this experiment under its key “%(key)s”: %(pages)s. "
+                        "Remove their A/B blocks for it (or the page-level test) first."
+                    )
+                    % {"key": original.key, "pages": ", ".join(titles)}
+                )
         return key
 
     def clean_coverage(self) -> float:
@@ -64,14 +88,16 @@ class ExperimentAdminForm(WagtailAdminModelForm):
         if formset is None or not formset.is_valid():
             return
         forms = _live_forms(formset)
+        names = [f.cleaned_data["name"] for f in forms]
+        self._check_frozen_keys(forms, names)
         if len(forms) < 2:
             self.add_error(
                 None, "An experiment needs at least two variants; the first is the control."
             )
             return
-        names = [f.cleaned_data["name"] for f in forms]
         if len(set(names)) != len(names):
             self.add_error(None, "Each variant needs its own name.")
+        self._check_page_level(forms)
         weights = [f.cleaned_data.get("weight") or 0 for f in forms]
         if any(w < 0 for w in weights):
             self.add_error(None, "Variant weights cannot be negative.")
@@ -79,6 +105,57 @@ class ExperimentAdminForm(WagtailAdminModelForm):
             self.add_error(
                 None, f"Variant weights must add up to 1 (they add up to {sum(weights):g})."
             )
+
+    def _check_frozen_keys(self, forms, names: list[str]) -> None:
+        """Once started, the variants' keys are fixed: pages hold content under them, visitors
+        are assigned and counted under them, and the first is the control."""
+        if not _has_started(self.instance):
+            return
+        stored = list(
+            Variant.objects.filter(experiment=self.instance)
+            .order_by("sort_order", "pk")
+            .values_list("pk", "name")
+        )
+        submitted = [(f.instance.pk, name) for f, name in zip(forms, names, strict=True)]
+        if submitted != stored:
+            self.add_error(
+                None,
+                _(
+                    "This experiment has started: its variants stay %(keys)s, in this order "
+                    "(none added, removed, renamed or moved). Weights may change; to test other "
+                    "variants, complete it and start a new experiment."
+                )
+                % {"keys": ", ".join(name for _pk, name in stored)},
+            )
+
+    def _check_page_level(self, forms) -> None:
+        """A page-level test's variants show revisions of its page; each variant but the control
+        needs one, or its visitors would see the live page while counted as that variant."""
+        page = self.cleaned_data.get("page")
+        for index, form in enumerate(forms):
+            revision = form.cleaned_data.get("revision")
+            if page is None:
+                if revision is not None:
+                    form.add_error(
+                        "revision",
+                        _("Choose the experiment's page (under “Who takes part”) first."),
+                    )
+                continue
+            if revision is not None and revision.object_id != str(page.pk):
+                form.add_error(
+                    "revision",
+                    _("This is a revision of another page; choose one of “%(page)s”.")
+                    % {"page": page.title},
+                )
+            elif revision is None and index > 0:
+                form.add_error(
+                    "revision",
+                    _(
+                        "Choose the revision of “%(page)s” this variant's visitors see; without "
+                        "one they would see the live page (the control)."
+                    )
+                    % {"page": page.title},
+                )
 
     def _check_goals(self) -> None:
         formset = self.formsets.get("goals")
