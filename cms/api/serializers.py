@@ -219,6 +219,134 @@ class ExperimentSerializer(serializers.Serializer):
         return [segment.pk for segment in experiment.target_segments.all()]
 
 
+# EXPERIMENT RESULTS (STAFF): the shape of experiments.selectors.experiment_report
+# ------------------------------------------------------------------------------
+
+
+def _fraction(help_text: str = "") -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, help_text=help_text)
+
+
+class ResultRowSerializer(serializers.Serializer):
+    """One variant against the control; comparison fields are null on the control."""
+
+    name = serializers.CharField()
+    is_control = serializers.BooleanField()
+    exposures = serializers.IntegerField()
+    conversions = serializers.IntegerField()
+    rate = _fraction("Conversion rate, 0-1.")
+    revenue_per_visitor = _fraction()
+    uplift = _fraction("Relative uplift over the control (0.1 = +10 %).")
+    ci_low = _fraction("Interval of the relative uplift (1 - alpha; always valid if sequential).")
+    ci_high = _fraction()
+    abs_uplift = _fraction("Difference of conversion rates.")
+    abs_ci_low = _fraction()
+    abs_ci_high = _fraction()
+    p_value = _fraction("Two-sided p-value of this comparison on its own.")
+    adjusted_p_value = _fraction("Adjusted over every comparison of the report (`correction`).")
+    chance_to_beat_control = _fraction("Bayesian, uniform prior; not adjusted.")
+    cuped = serializers.BooleanField(help_text="Adjusted for pre-exposure behaviour (CUPED).")
+    ready = serializers.BooleanField(help_text="Enough data (and the plan reached) for a verdict.")
+    verdict = serializers.ChoiceField(
+        choices=["collecting", "better", "worse", "no_difference"], allow_null=True
+    )
+    note = serializers.CharField(allow_blank=True)
+
+
+class SrmSerializer(serializers.Serializer):
+    p_value = _fraction()
+    mismatch = serializers.BooleanField()
+
+
+class GoalRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    primary = serializers.BooleanField()
+
+
+class CorrectionSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=["holm", "bh"])
+    name = serializers.CharField()
+    comparisons = serializers.IntegerField(help_text="Comparisons in the family.")
+
+
+class ResultsTableSerializer(serializers.Serializer):
+    goal = GoalRefSerializer()
+    segment_id = serializers.IntegerField(allow_null=True)
+    variants = ResultRowSerializer(many=True)
+    srm = SrmSerializer()
+
+
+class GoalResultsSerializer(ResultsTableSerializer):
+    """One goal's table (`?goal=`), its p-values adjusted over the whole report."""
+
+    correction = CorrectionSerializer()
+
+
+class SegmentResultsSerializer(ResultsTableSerializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    exposures = serializers.IntegerField()
+    fewest_conversions = serializers.IntegerField()
+    conversions_needed = serializers.IntegerField()
+    planned_per_variant = serializers.IntegerField(allow_null=True)
+    fewest_exposures = serializers.IntegerField()
+    share_of_plan = _fraction()
+
+
+class VerdictSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["not_started", "collecting", "srm", "better", "worse", "no_difference"]
+    )
+    headline = serializers.CharField()
+    conclusive = serializers.BooleanField()
+    goal = serializers.CharField(allow_null=True)
+    variant = serializers.CharField(allow_null=True)
+    uplift = _fraction()
+    ci = serializers.ListField(child=serializers.FloatField(allow_null=True), allow_null=True)
+    adjusted_p_value = _fraction()
+    srm_p_value = _fraction()
+    progress = ProgressSerializer(allow_null=True)
+
+
+class RunSerializer(serializers.Serializer):
+    days = _fraction("Days from the start to the last count (or the stop).")
+    exposures = serializers.IntegerField()
+    exposures_per_day = _fraction()
+
+
+class ExperimentSummarySerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    analysis = serializers.ChoiceField(choices=["sequential", "fixed"])
+    alpha = serializers.FloatField()
+    planned_sample_size = serializers.IntegerField(allow_null=True)
+    cuped_window_days = serializers.IntegerField()
+    started_at = serializers.CharField(allow_null=True)
+    stopped_at = serializers.CharField(allow_null=True)
+    winner = serializers.CharField(allow_null=True)
+
+
+class ExperimentReportSerializer(serializers.Serializer):
+    """Everything the admin report shows, with the same figures (fractions, not percentages)."""
+
+    experiment = ExperimentSummarySerializer()
+    computed_at = serializers.CharField(allow_null=True)
+    verdict = VerdictSerializer()
+    run = RunSerializer()
+    correction = CorrectionSerializer()
+    goals = ResultsTableSerializer(many=True)
+    segments = SegmentResultsSerializer(many=True)
+    series = serializers.DictField(
+        child=serializers.ListField(child=serializers.ListField()),
+        help_text="Per variant: [day, cumulative conversion rate of the primary goal].",
+    )
+
+
 # MEMBERS' API TOKENS
 # ------------------------------------------------------------------------------
 

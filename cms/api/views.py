@@ -6,8 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound, ValidationError
@@ -30,7 +29,9 @@ from cms.api.resolve import BodyResolution
 from cms.api.serializers import (
     AuthTokenRequestSerializer,
     AuthTokenSerializer,
+    ExperimentReportSerializer,
     ExperimentSerializer,
+    GoalResultsSerializer,
     PageDetailSerializer,
     PageFindQuerySerializer,
     PageListQuerySerializer,
@@ -215,25 +216,37 @@ class ExperimentListView(APIDefaultsMixin, generics.ListAPIView):
 
 
 class ExperimentResultsView(APIDefaultsMixin, APIView):
-    """The numbers of the admin report: every goal, per segment, and the cumulative series."""
+    """The figures of the admin report and its CSV: the verdict, every goal overall and the
+    primary goal per segment, with p-values adjusted over all of them, and the cumulative series.
+    Rates, uplifts and chances are fractions (0.1 = 10 %)."""
 
     permission_classes = [IsAdminUser]
 
     @extend_schema(
         parameters=[ResultsQuerySerializer],
-        responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="No such key.")},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="ExperimentResults",
+                serializers=[ExperimentReportSerializer, GoalResultsSerializer],
+                resource_type_field_name=None,
+            ),
+            404: OpenApiResponse(description="No such key."),
+        },
         summary="Experiment results (staff)",
     )
     def get(self, request, key: str):
         params = query(ResultsQuerySerializer, request)
-        experiment = get_object_or_404(Experiment, key=key)
+        experiment = get_object_or_404(
+            Experiment.objects.select_related("winner", "snapshot"), key=key
+        )
         if "goal" not in params:
-            return Response(experiment_report(experiment=experiment))
+            report = experiment_report(experiment=experiment)
+            return Response(ExperimentReportSerializer(report).data)
         goal = experiment.goals.filter(pk=params["goal"]).first()
         if goal is None:
             raise ValidationError({"goal": ["Not a goal of this experiment."]})
         results = experiment_results(experiment=experiment, goal=goal)
-        return Response(results)
+        return Response(GoalResultsSerializer(results).data)
 
 
 # MEMBERS' API TOKENS
