@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, F, FloatField, Sum
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, Sum
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from experiments.models import (
     Experiment,
     ExperimentSnapshot,
     Exposure,
+    ExposureCovariate,
     ExposureSegment,
     Goal,
     SegmentAggregate,
@@ -83,7 +84,25 @@ def _daily_rows(experiment: Experiment, goals: list[int]) -> list[DailyAggregate
         aggregate.conversions = row["n"]
         aggregate.value_sum = row["total"] or Decimal("0")
         aggregate.value_sum_squares = row["squares"] or 0.0
+    for row in _daily_covariates(experiment):
+        aggregate = rows.get((row["variant_id"], row["goal_id"], row["day"]))
+        if aggregate is not None:
+            aggregate.pre_conversions, aggregate.pre_post_conversions = row["n"], row["both"]
     return list(rows.values())
+
+
+def _daily_covariates(experiment: Experiment):
+    """Per variant, goal and exposure day: visitors who had reached the goal before exposure
+    (the CUPED covariate) and how many of them converted after it."""
+    converted = Conversion.objects.filter(
+        goal_id=OuterRef("goal_id"), visitor_id=OuterRef("visitor_id")
+    )
+    return (
+        ExposureCovariate.objects.filter(experiment=experiment)
+        .annotate(day=TruncDate("exposure__exposed_at"), after=Exists(converted))
+        .values("variant_id", "goal_id", "day")
+        .annotate(n=Count("id"), both=Count("id", filter=Q(after=True)))
+    )
 
 
 def _segment_rows(experiment: Experiment, goals: list[int]) -> list[SegmentAggregate]:
@@ -110,7 +129,27 @@ def _segment_rows(experiment: Experiment, goals: list[int]) -> list[SegmentAggre
                 row[4] or Decimal("0"),
                 float(row[5] or 0),
             )
+    for segment_id, variant_id, goal_id, n, both in _segment_covariates(experiment):
+        aggregate = rows.get((segment_id, variant_id, goal_id))
+        if aggregate is not None:
+            aggregate.pre_conversions, aggregate.pre_post_conversions = n, both
     return list(rows.values())
+
+
+def _segment_covariates(experiment: Experiment) -> list[tuple]:
+    """(segment, variant, goal, visitors who had reached the goal before exposure, of whom
+    converted after it) in one GROUP BY."""
+    covariate, segment = ExposureCovariate._meta.db_table, ExposureSegment._meta.db_table
+    conversion = Conversion._meta.db_table
+    sql = (
+        f"SELECT es.segment_id, cv.variant_id, cv.goal_id, COUNT(*), COUNT(c.id) "
+        f"FROM {covariate} cv JOIN {segment} es ON es.exposure_id = cv.exposure_id "
+        f"LEFT JOIN {conversion} c ON c.goal_id = cv.goal_id AND c.visitor_id = cv.visitor_id "
+        f"WHERE cv.experiment_id = %s GROUP BY es.segment_id, cv.variant_id, cv.goal_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [experiment.pk])
+        return cursor.fetchall()
 
 
 def _segment_conversions(experiment: Experiment) -> list[tuple]:

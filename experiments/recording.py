@@ -17,6 +17,7 @@ from experiments.models import (
     Conversion,
     Experiment,
     Exposure,
+    ExposureCovariate,
     ExposureSegment,
     GoalKind,
 )
@@ -83,23 +84,53 @@ def exposure_record(
             for segment_id in exposure.segment_ids
         ]
     )
-    _convert_earlier_events(exposure)
+    _read_events_around(exposure)
     return exposure
 
 
-def _convert_earlier_events(exposure: Exposure) -> None:
-    """Goal events stored before the exposure was (queues are not ordered between kinds) but
-    that happened after it count too."""
-    spec = running_experiments().by_key.get(exposure.experiment.key)
-    if spec is None:
+def _goal_event_types(goals: tuple[GoalSpec, ...]) -> set[str]:
+    """The event types any of `goals` can match."""
+    kinds = {GoalKind.PAGE_VISIT: EventType.PAGE_VIEW, GoalKind.CUSTOM: EventType.GOAL}
+    return {kinds.get(goal.kind, goal.event_type) for goal in goals}
+
+
+def _read_events_around(exposure: Exposure) -> None:
+    """One query for the visitor's goal events from the experiment's CUPED window before the
+    exposure on. Those before it are the CUPED covariate: the goals the visitor had already
+    reached, snapshot now so the report never scans events. Those after it were stored before
+    the exposure was (queues are not ordered between kinds) and count as conversions."""
+    experiment = exposure.experiment
+    spec = running_experiments().by_key.get(experiment.key)
+    if spec is None or not spec.goals:
         return
+    window = datetime.timedelta(days=experiment.cuped_window_days)
     events = Event.objects.filter(
-        visitor_id=exposure.visitor_id, occurred_at__gte=exposure.exposed_at
+        visitor_id=exposure.visitor_id,
+        occurred_at__gte=exposure.exposed_at - window,
+        type__in=_goal_event_types(spec.goals),
     ).select_related("page")
+    reached: set[int] = set()
     for event in events:
+        before = event.occurred_at < exposure.exposed_at
         for goal in spec.goals:
-            if goal_matches(goal, event):
+            if not goal_matches(goal, event):
+                continue
+            if before:
+                reached.add(goal.id)
+            else:
                 conversion_record(exposure=exposure, goal_id=goal.id, event=event)
+    ExposureCovariate.objects.bulk_create(
+        [
+            ExposureCovariate(
+                exposure=exposure,
+                experiment_id=exposure.experiment_id,
+                variant_id=exposure.variant_id,
+                visitor_id=exposure.visitor_id,
+                goal_id=goal_id,
+            )
+            for goal_id in sorted(reached)
+        ]
+    )
 
 
 def _amount(event) -> Decimal:
@@ -198,7 +229,7 @@ def visitor_experiments_merge(*, source: Visitor, target: Visitor) -> None:
     """A member keeps what their anonymous self was assigned, exposed to and converted on
     (where the member has their own, theirs wins)."""
     mine = set(Assignment.objects.filter(visitor=target).values_list("experiment_id", flat=True))
-    for model in (Assignment, Exposure, ExposureSegment, Conversion):
+    for model in (Assignment, Exposure, ExposureSegment, ExposureCovariate, Conversion):
         rows = model.objects.filter(visitor=source)
         rows.filter(experiment_id__in=mine).delete()
         rows.exclude(experiment_id__in=mine).update(visitor=target)
