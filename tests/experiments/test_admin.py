@@ -20,7 +20,7 @@ def editor(client):
     return client
 
 
-def form(key="cta-test", variants=(("control", 0.5), ("b", 0.5)), goals=None, **extra):
+def form(key="cta-test", variants=(("control", 50), ("b", 50)), goals=None, **extra):
     goals = (
         goals
         if goals is not None
@@ -41,7 +41,7 @@ def form(key="cta-test", variants=(("control", 0.5), ("b", 0.5)), goals=None, **
 
 
 def test_editor_creates_an_experiment_with_variants_and_goals(editor):
-    response = editor.post(ADD, form(variants=(("control", 0.2), ("b", 0.3), ("c", 0.5))))
+    response = editor.post(ADD, form(variants=(("control", 20), ("b", 30), ("c", 50))))
     assert response.status_code == 302, response.content.decode()[-3000:]
     experiment = Experiment.objects.get(key="cta-test")
     assert [v.name for v in experiment.variants.order_by("sort_order")] == ["control", "b", "c"]
@@ -51,11 +51,11 @@ def test_editor_creates_an_experiment_with_variants_and_goals(editor):
 @pytest.mark.parametrize(
     ("variants", "message"),
     [
-        ((("control", 0.5), ("b", 0.3)), "must add up to 1"),
-        ((("control", 1.0),), "at least two variants"),
+        ((("control", 50), ("b", 30)), "must add up to 100 %"),
+        ((("control", 100),), "at least two variants"),
         ((), "at least two variants"),
-        ((("control", 0.5), ("control", 0.5)), "duplicate"),
-        ((("control", 1.5), ("b", -0.5)), "cannot be negative"),
+        ((("control", 50), ("control", 50)), "duplicate"),
+        ((("control", 150), ("b", -50)), "cannot be negative"),
     ],
 )
 def test_bad_variants_are_refused(editor, variants, message):
@@ -69,7 +69,13 @@ def test_bad_variants_are_refused(editor, variants, message):
     ("goals", "message"),
     [
         ([], "exactly one goal as the primary"),
-        ([{"name": "A", "kind": "event", "event_type": "sign_up"}], "exactly one goal"),
+        (
+            [
+                {"name": "A", "kind": "event", "event_type": "sign_up"},
+                {"name": "B", "kind": "event", "event_type": "purchase"},
+            ],
+            "exactly one goal",
+        ),
         ([{"name": "A", "is_primary": "on", "kind": "page_visit"}], "the page to visit"),
         ([{"name": "A", "is_primary": "on", "kind": "custom"}], "custom event name"),
         (
