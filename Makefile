@@ -74,6 +74,7 @@ bench: install
 	$(PY) bench/pages.py --write docs/benchmarks.md
 	$(PY) bench/api.py --write docs/benchmarks.md
 	$(PY) bench/experiment_results.py --write docs/benchmarks.md
+	$(PY) bench/aa_simulation.py --write docs/benchmarks.md
 	$(PY) bench/load/run.py --seconds 60 --write docs/benchmarks.md
 	$(PY) bench/fault.py --write docs/benchmarks.md
 
