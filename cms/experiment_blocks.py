@@ -8,6 +8,7 @@ checks that its entries hold exactly the experiment's variants, is
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -60,9 +61,9 @@ class VariantChoiceBlock(blocks.FieldBlock):
     def __init__(self, required: bool = True, help_text=None, **kwargs):
         self.field = forms.CharField(
             required=required,
-            max_length=40,
             help_text=help_text,
             widget=VariantSelect(),
+            validators=[MaxLengthValidator(40)],  # (max_length would put maxlength on a select)
         )
         super().__init__(**kwargs)
 

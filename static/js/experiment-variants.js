@@ -7,6 +7,7 @@
  * derives from the block's prefix: "<block>-experiment" and "<block>-variants-<n>-value-variant".
  * A value the chosen experiment does not have (another experiment's variant, or an old typo)
  * stays selected and is labelled as such, so saving names it instead of dropping it silently.
+ * An entry not chosen yet is given the first variant no other entry of the block holds.
  */
 (() => {
   "use strict";
@@ -52,8 +53,32 @@
     }
   }
 
+  /* The variant selects of the same A/B block as `select` (itself included). */
+  function siblings(select) {
+    const match = VARIANT_ID.exec(select.id);
+    if (!match) return [select];
+    return Array.from(document.querySelectorAll("select[data-variant-select]")).filter(
+      (other) => {
+        const otherMatch = VARIANT_ID.exec(other.id);
+        return otherMatch && otherMatch[1] === match[1];
+      },
+    );
+  }
+
+  /* An entry not chosen yet takes the experiment's first variant no other entry holds, so the
+   * entries line up with the variants as they are added; the editor may change it. */
+  function firstFree(select, variants) {
+    const taken = new Set(
+      siblings(select)
+        .filter((other) => other !== select)
+        .map((other) => other.dataset.value),
+    );
+    const free = variants.find((variant) => !taken.has(variant.key));
+    return free ? free.key : "";
+  }
+
   function fill(select, variants, texts) {
-    const value = select.dataset.value || "";
+    let value = select.dataset.value || "";
     const experiment = experimentSelectFor(select);
     const options = [];
     if (!experiment || !experiment.value) {
@@ -68,7 +93,11 @@
     if (value && !Array.from(select.options).some((o) => o.value === value)) {
       select.append(option(value, texts.notAVariant.replace("%(key)s", value)));
     }
+    const picked = !value && variants ? firstFree(select, variants) : "";
+    if (picked) value = select.dataset.value = picked;
     select.value = value;
+    select.dataset.variantsFor = variants ? experiment.value : "";
+    if (picked) select.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
   function refresh(select, config) {
