@@ -84,7 +84,7 @@ class ExperimentViewSet(SnippetViewSet):
                         ],
                     )
                 ],
-                heading="Variants (the first is the control; weights add up to 1)",
+                heading=_("Variants (the first is the control; weights add up to 100 %)"),
             ),
             MultiFieldPanel(
                 [
@@ -103,6 +103,22 @@ class ExperimentViewSet(SnippetViewSet):
                     )
                 ],
                 heading="Goals",
+            ),
+            MultiFieldPanel(
+                [
+                    FieldPanel("analysis"),
+                    FieldRowPanel([FieldPanel("alpha"), FieldPanel("correction")]),
+                    FieldRowPanel(
+                        [
+                            FieldPanel("baseline_rate"),
+                            FieldPanel("minimum_detectable_effect"),
+                            FieldPanel("power"),
+                        ]
+                    ),
+                    FieldPanel("planned_sample_size"),
+                    FieldPanel("cuped_window_days"),
+                ],
+                heading=_("Analysis"),
             ),
             MultiFieldPanel(
                 [

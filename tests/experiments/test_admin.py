@@ -132,8 +132,9 @@ def test_a_goal_whose_page_was_deleted_is_reported_and_blocks_start():
 
 
 def test_report_actions_start_pause_and_complete(editor):
-    editor.post(ADD, form())
-    experiment = Experiment.objects.get(key="cta-test")
+    # The demo's home-hero experiment: a draft that the live home page's A/B block uses (an
+    # experiment no live page uses cannot start: tests/experiments/test_usage.py).
+    experiment = Experiment.objects.get(key="home-hero")
     base = f"/admin/experiments/report/{experiment.pk}/"
     editor.post(base + "start/")
     experiment.refresh_from_db()
