@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
-from cms.models import ContentPage, SectionPage
+from cms.models import ContentPage, HomePage, SectionPage
 from experiments.models import Experiment, ExperimentStatus, Goal, GoalKind, Variant
 
 pytestmark = pytest.mark.django_db
@@ -209,3 +209,11 @@ def test_declaring_a_winner_puts_its_content_in_a_new_draft(editor):
     assert "experiment" not in [b.block_type for b in draft.body]
     live = SectionPage.objects.get(pk=section.pk)
     assert live.body[0].block_type == "experiment"  # nothing changes until the editor publishes
+
+
+def test_the_report_lists_the_pages_using_the_experiment(editor):
+    experiment = Experiment.objects.get(key="home-hero")
+    html = editor.get(f"/admin/experiments/report/{experiment.pk}/").content.decode()
+    home = HomePage.objects.get()
+    assert "Pages using this experiment" in html
+    assert f"/admin/pages/{home.pk}/edit/" in html
