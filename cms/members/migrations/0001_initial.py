@@ -5,30 +5,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from personalization.migration_support import content_types_move
+
 APP_LABEL = 'members'
 MODELS = ('memberprofile',)
 
-
-def move_content_types(apps, schema_editor):
-    """The moved models' content types change app label in place, keeping their ids (and with
-    them permissions, log entries, revisions). A content type already made for the new label
-    (by a post-migrate run in between) gives way to the old one."""
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    db = schema_editor.connection.alias
-    for model in MODELS:
-        old = ContentType.objects.using(db).filter(app_label="personalization", model=model)
-        if old.exists():
-            ContentType.objects.using(db).filter(app_label=APP_LABEL, model=model).delete()
-            old.update(app_label=APP_LABEL)
-
-
-def restore_content_types(apps, schema_editor):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    db = schema_editor.connection.alias
-    for model in MODELS:
-        ContentType.objects.using(db).filter(app_label=APP_LABEL, model=model).update(
-            app_label="personalization"
-        )
 
 
 class Migration(migrations.Migration):
@@ -64,5 +45,5 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.RunPython(move_content_types, restore_content_types, elidable=False),
+        content_types_move(APP_LABEL, MODELS),
     ]

@@ -7,30 +7,11 @@ import modelcluster.fields
 import personalization.journeys.models
 from django.db import migrations, models
 
+from personalization.migration_support import content_types_move
+
 APP_LABEL = 'journeys'
 MODELS = ('emailtemplate', 'journey', 'journeystep', 'journeyentry', 'journeymessage', 'messagingsettings')
 
-
-def move_content_types(apps, schema_editor):
-    """The moved models' content types change app label in place, keeping their ids (and with
-    them permissions, log entries, revisions). A content type already made for the new label
-    (by a post-migrate run in between) gives way to the old one."""
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    db = schema_editor.connection.alias
-    for model in MODELS:
-        old = ContentType.objects.using(db).filter(app_label="personalization", model=model)
-        if old.exists():
-            ContentType.objects.using(db).filter(app_label=APP_LABEL, model=model).delete()
-            old.update(app_label=APP_LABEL)
-
-
-def restore_content_types(apps, schema_editor):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    db = schema_editor.connection.alias
-    for model in MODELS:
-        ContentType.objects.using(db).filter(app_label=APP_LABEL, model=model).update(
-            app_label="personalization"
-        )
 
 
 class Migration(migrations.Migration):
@@ -189,5 +170,5 @@ class Migration(migrations.Migration):
         migrations.RenameIndex(model_name='journeyentry', new_name='journeys_jo_visitor_d820dc_idx', old_name='personaliza_visitor_3d1efd_idx'),
         migrations.RenameIndex(model_name='journeymessage', new_name='journeys_jo_visitor_221ae6_idx', old_name='personaliza_visitor_62eeb3_idx'),
         migrations.RenameIndex(model_name='journeymessage', new_name='journeys_jo_status_b08f8a_idx', old_name='personaliza_status_0257d5_idx'),
-        migrations.RunPython(move_content_types, restore_content_types, elidable=False),
+        content_types_move(APP_LABEL, MODELS),
     ]
