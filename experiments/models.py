@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -37,6 +38,33 @@ class AnalysisMethod(models.TextChoices):
 class Correction(models.TextChoices):
     HOLM = "holm", _("Holm: no false winner anywhere in the report")
     BH = "bh", _("Benjamini–Hochberg: few false winners among the winners")
+
+
+class ExperimentKind(models.TextChoices):
+    AB = "ab", _("A/B test")
+    HOLDOUT = "holdout", _("Personalization holdout")
+
+
+class Allocation(models.TextChoices):
+    FIXED = "fixed", _("Fixed weights")
+    BANDIT = "bandit", _("Bandit: shift traffic to the better variants (Thompson sampling)")
+
+
+class Layer(models.Model):
+    """A set of mutually exclusive experiments: each takes a slice of the layer's hash range
+    (GrowthBook's namespaces), so no visitor takes part in two experiments of one layer."""
+
+    key = models.SlugField(_("key"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("layer")
+        verbose_name_plural = _("layers")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class TransitionError(ValueError):
@@ -119,6 +147,64 @@ class Experiment(ClusterableModel):
             "Days before a visitor's first exposure whose behaviour reduces noise (0: off)."
         ),
     )
+    # What kind of experiment (issue 16 §4): an A/B test, or a personalization holdout whose
+    # control ("default") is the default content and whose other arm is the segment's variant
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=ExperimentKind.choices, default=ExperimentKind.AB
+    )
+    holdout_segment = models.ForeignKey(
+        "personalization.Segment",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="holdouts",
+        verbose_name=_("held-out segment"),
+        help_text=_("Holdouts: the segment whose visitors are held out (empty: every segment)."),
+    )
+    # Layers (mutual exclusion): the slice [namespace_start, namespace_end) of the layer's range
+    layer = models.ForeignKey(
+        Layer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="experiments",
+        verbose_name=_("layer"),
+    )
+    namespace_start = models.FloatField(_("layer range start"), default=0.0)
+    namespace_end = models.FloatField(_("layer range end"), default=1.0)
+    # Bandit allocation
+    allocation = models.CharField(
+        _("allocation"), max_length=8, choices=Allocation.choices, default=Allocation.FIXED
+    )
+    bandit_burn_in = models.PositiveIntegerField(
+        _("burn-in (exposures per variant)"),
+        default=200,
+        help_text=_("Equal weights until every variant has been seen this many times."),
+    )
+    bandit_floor = models.FloatField(
+        _("exploration floor"),
+        default=0.05,
+        help_text=_("The smallest share any variant keeps (0.05 = 5 %)."),
+    )
+    bandit_interval_minutes = models.PositiveIntegerField(
+        _("reweighting interval (minutes)"), default=60
+    )
+    bandit_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Guardrails
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner"),
+        help_text=_("Told by e-mail when a guardrail shows harm."),
+    )
+    pause_on_harm = models.BooleanField(
+        _("pause on harm"),
+        default=False,
+        help_text=_("Pause the experiment automatically when a guardrail shows significant harm."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -127,7 +213,24 @@ class Experiment(ClusterableModel):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(alpha__gt=0, alpha__lt=0.5), name="experiment_alpha_range"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    namespace_start__gte=0,
+                    namespace_end__lte=1,
+                    namespace_start__lt=models.F("namespace_end"),
+                ),
+                name="experiment_namespace_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(bandit_floor__gte=0, bandit_floor__lt=0.5),
+                name="experiment_bandit_floor_range",
+            ),
+            models.UniqueConstraint(
+                fields=["holdout_segment"],
+                condition=models.Q(kind="holdout"),
+                name="unique_segment_holdout",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -216,6 +319,11 @@ class GoalKind(models.TextChoices):
     CUSTOM = "custom", _("A custom event name")
 
 
+class HarmDirection(models.TextChoices):
+    INCREASE = "increase", _("an increase (e.g. unsubscribes)")
+    DECREASE = "decrease", _("a decrease (e.g. purchases)")
+
+
 class Goal(Orderable):
     """What counts as a conversion: a page visit, an event type, or a custom event."""
 
@@ -231,6 +339,14 @@ class Goal(Orderable):
     event_type = models.CharField(max_length=32, choices=EventType.choices, blank=True)
     min_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     custom_name = models.CharField(max_length=100, blank=True)
+    # Guardrails: tested one-sided for harm, never a reason to ship
+    is_guardrail = models.BooleanField(_("guardrail"), default=False)
+    harm_direction = models.CharField(
+        _("harm is"),
+        max_length=8,
+        choices=HarmDirection.choices,
+        default=HarmDirection.INCREASE,
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -451,3 +567,49 @@ class ExperimentUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.experiment_key} in revision {self.revision_id} ({self.block_path})"
+
+
+class GuardrailAlert(models.Model):
+    """A guardrail goal on which a variant showed significant harm: found by the periodic
+    guardrail check, once per (experiment, goal, variant); the owner is told once."""
+
+    experiment = models.ForeignKey(
+        Experiment, on_delete=models.CASCADE, related_name="guardrail_alerts"
+    )
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
+    detected_at = models.DateTimeField(default=timezone.now)
+    p_value = models.FloatField()
+    uplift = models.FloatField(help_text="Relative change of the goal's rate against control.")
+    paused = models.BooleanField(default=False)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "goal", "variant"], name="unique_guardrail_alert"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id}: {self.variant_id} harms {self.goal_id}"
+
+
+class BanditWeights(models.Model):
+    """One reweighting of a bandit experiment: the weights set, and the data they came from."""
+
+    experiment = models.ForeignKey(
+        Experiment, on_delete=models.CASCADE, related_name="bandit_history"
+    )
+    computed_at = models.DateTimeField(default=timezone.now)
+    phase = models.CharField(max_length=8)  # "burn-in" or "thompson"
+    weights = models.JSONField(help_text="Variant name → weight (0–1).")
+    exposures = models.JSONField(default=dict)
+    conversions = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["computed_at", "pk"]
+        indexes = [models.Index(fields=["experiment", "computed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.experiment_id} at {self.computed_at:%Y-%m-%d %H:%M}"
