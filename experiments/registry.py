@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db.models import Count, Max
 
-from experiments.models import Experiment, ExperimentStatus
+from experiments.models import Experiment, ExperimentKind, ExperimentStatus
 from personalization.resolver import version_token_ttl
 
 TOKEN_CACHE_KEY = "experiments:registry-token"
@@ -47,6 +47,10 @@ class ExperimentSpec:
     target_segment_ids: frozenset[int]
     page_id: int | None
     goals: tuple[GoalSpec, ...] = ()
+    # (layer key, start, end): the visitor takes part only inside this slice of the layer
+    namespace: tuple[str, float, float] | None = None
+    kind: str = "ab"
+    holdout_segment_id: int | None = None
 
     @property
     def control(self) -> VariantSpec:
@@ -65,6 +69,8 @@ class Registry:
     token: str
     by_key: dict[str, ExperimentSpec]
     by_page: dict[int, ExperimentSpec]
+    # running personalization holdouts by held-out segment id (None: the global holdout)
+    holdouts: dict[int | None, ExperimentSpec] = field(default_factory=dict)
 
 
 _lock = threading.Lock()
@@ -90,8 +96,10 @@ def bump_registry() -> None:
 
 
 def _load(token: str) -> Registry:
-    running = Experiment.objects.filter(status=ExperimentStatus.RUNNING).prefetch_related(
-        "variants", "target_segments", "goals__page"
+    running = (
+        Experiment.objects.filter(status=ExperimentStatus.RUNNING)
+        .select_related("layer")
+        .prefetch_related("variants", "target_segments", "goals__page")
     )
     specs = []
     for experiment in running:
@@ -123,9 +131,23 @@ def _load(token: str) -> Registry:
                 frozenset(s.pk for s in experiment.target_segments.all()),
                 experiment.page_id,
                 goals,
+                namespace=(
+                    (experiment.layer.key, experiment.namespace_start, experiment.namespace_end)
+                    if experiment.layer is not None
+                    else None
+                ),
+                kind=experiment.kind,
+                holdout_segment_id=experiment.holdout_segment_id,
             )
         )
-    return Registry(token, {s.key: s for s in specs}, {s.page_id: s for s in specs if s.page_id})
+    holdouts = {s.holdout_segment_id: s for s in specs if s.kind == ExperimentKind.HOLDOUT}
+    tests = [s for s in specs if s.kind != ExperimentKind.HOLDOUT]
+    return Registry(
+        token,
+        {s.key: s for s in specs},
+        {s.page_id: s for s in tests if s.page_id},
+        holdouts,
+    )
 
 
 def running_experiments() -> Registry:

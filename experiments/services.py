@@ -18,7 +18,7 @@ from wagtail.models import Revision
 
 from config.jobs import enqueue
 from experiments.aggregates import aggregates_snapshot
-from experiments.bucketing import assign
+from experiments.bucketing import assign, in_namespace
 from experiments.jobs import record_exposure
 from experiments.models import Assignment, Experiment, ExperimentStatus
 from experiments.recording import (
@@ -206,6 +206,8 @@ def _choose(request, spec: ExperimentSpec) -> VariantChoice:
     stored = spec.variant_by_id(stored_assignments(request).get(spec.id, -1))
     if stored is not None:
         return VariantChoice(spec, stored, True, "stored")
+    if spec.namespace is not None and not in_namespace(_visitor_id(request), spec.namespace):
+        return VariantChoice(spec, spec.control, False, "other experiment in layer")
     index = assign(
         seed=spec.seed,
         visitor_id=_visitor_id(request),
