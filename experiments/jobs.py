@@ -4,9 +4,14 @@ queues them). RQ finds them by path (`experiments.jobs.<name>`): keep these name
 
 from __future__ import annotations
 
+import logging
+
 from experiments.aggregates import aggregates_snapshot
+from experiments.bandits import bandit_reweight, bandits_due
 from experiments.models import Experiment, ExperimentStatus
 from experiments.recording import exposure_record
+
+logger = logging.getLogger(__name__)
 
 
 def record_exposure(payload: dict) -> bool:
@@ -30,3 +35,17 @@ def snapshot_daily_aggregates() -> int:
     for experiment in active:
         aggregates_snapshot(experiment=experiment)
     return active.count()
+
+
+def reweight_bandits() -> int:
+    """The periodic job (every 10 minutes): each running bandit whose reweighting interval has
+    passed gets its aggregates recounted and new weights from them; how many were reweighted."""
+    reweighted = 0
+    for experiment in bandits_due():
+        try:
+            aggregates_snapshot(experiment=experiment)
+            if bandit_reweight(experiment=experiment) is not None:
+                reweighted += 1
+        except Exception:  # one broken experiment must not keep the others' weights stale
+            logger.exception("Reweighting bandit experiment %s failed", experiment.key)
+    return reweighted

@@ -325,6 +325,13 @@ PERIODIC_JOBS = [
         "cron": "5 * * * *",
     },
     {
+        # Bandit experiments: reweighted once their own interval (hourly by default) has passed.
+        "name": "experiment-bandits",
+        "func": "experiments.jobs.reweight_bandits",
+        "queue": "reports",
+        "cron": "*/10 * * * *",
+    },
+    {
         "name": "events-purge",
         "func": "personalization.events.jobs.purge_old_events",
         "queue": "reports",

@@ -34,6 +34,7 @@ EXPECTED = {
     "journeys-evaluate",
     "segment-sizes",
     "experiment-aggregates",
+    "experiment-bandits",
     "events-purge",
 }
 
