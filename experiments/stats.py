@@ -20,7 +20,8 @@ allow_nan=False)``.
 The comparison engine of issue 16 (sufficient statistics, fixed-horizon and sequential tests,
 CUPED, multiple-comparison corrections, the power calculator) lives in `experiments.statistics`
 and is re-exported here: `Sample`, `Estimate`, `compare`, `adjust_p_values`,
-`sample_size_per_arm`, `minimum_sample_size_per_arm`, ... (see docs/statistics.md).
+`sample_size_per_arm`, `minimum_sample_size_per_arm`, `harm` (guardrails), ... (see
+docs/statistics.md).
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ from scipy import stats
 from experiments.statistics import (
     MIN_EVENTS_PER_ARM,
     Estimate,
+    Harm,
     Sample,
     achieved_power,
     adjust_p_values,
     compare,
     exact_sample_size,
+    harm,
     minimum_detectable_effect,
     minimum_sample_size_per_arm,
     sample_size_per_arm,
@@ -51,6 +54,7 @@ __all__ = [
     "SRM_P_THRESHOLD",
     "Estimate",
     "ExperimentAnalysis",
+    "Harm",
     "Sample",
     "SrmResult",
     "VariantInput",
@@ -60,6 +64,7 @@ __all__ = [
     "analyse",
     "compare",
     "exact_sample_size",
+    "harm",
     "minimum_detectable_effect",
     "minimum_sample_size_per_arm",
     "sample_size_per_arm",
