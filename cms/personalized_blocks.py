@@ -204,13 +204,12 @@ class OfferBlock(blocks.StructBlock):
 
 
 def experiment_choices() -> list[tuple[str, str]]:
-    """Experiments for the editor's dropdown (read when the form is drawn)."""
-    from experiments.models import Experiment
+    """Experiments for the editor's dropdown (read when the form is drawn); holdouts are not
+    tested in blocks, they hold out of segments."""
+    from experiments.models import Experiment, ExperimentKind
 
-    return [
-        (key, f"{name} ({key})")
-        for key, name in Experiment.objects.order_by("name").values_list("key", "name")
-    ]
+    tests = Experiment.objects.exclude(kind=ExperimentKind.HOLDOUT).order_by("name")
+    return [(key, f"{name} ({key})") for key, name in tests.values_list("key", "name")]
 
 
 class ExperimentChoiceBlock(blocks.ChoiceBlock):
@@ -416,30 +415,47 @@ class PersonalizedBlock(blocks.StructBlock):
         """The segments this block depends on (part of the page's personalization key)."""
         return {int(v["segment"]) for v in value["variants"] if str(v["segment"]).isdigit()}
 
-    def choose(self, value, resolution: Resolution | None):
-        """(content, segment id or None) for this resolution."""
-        if resolution is not None:
-            rank = {sid: i for i, sid in enumerate(resolution.segment_ids)}
-            candidates = [
-                (rank[int(v["segment"])], index, v)
-                for index, v in enumerate(value["variants"])
-                if str(v["segment"]).isdigit() and int(v["segment"]) in rank
-            ]
-            if candidates:
-                _, _, variant = min(candidates, key=lambda c: (c[0], c[1]))
-                return variant["content"], int(variant["segment"])
-        return value["default"], None
+    def choose(self, value, request) -> tuple[object, dict]:
+        """(content, meta) for this request's visitor, shared by the site and the API: the
+        variant of their highest-priority matching segment, else the default. A visitor held
+        out of that segment (a personalization holdout, `experiments.holdouts`) gets the
+        default; meta says which segment decided (`segment`, None for the default) and, when
+        held out, which segment they were held out of (`held_out`)."""
+        from experiments.holdouts import held_out
+
+        resolution = resolve(request) if request is not None else None
+        variant = self.matching_variant(value, resolution)
+        if variant is None:
+            return value["default"], {"segment": None}
+        segment_id = int(variant["segment"])
+        if held_out(request, segment_id):
+            return value["default"], {"segment": None, "held_out": segment_id}
+        return variant["content"], {"segment": segment_id}
+
+    @staticmethod
+    def matching_variant(value, resolution: Resolution | None):
+        """The first variant of the visitor's highest-priority matching segment, or None."""
+        if resolution is None:
+            return None
+        rank = {sid: i for i, sid in enumerate(resolution.segment_ids)}
+        candidates = [
+            (rank[int(v["segment"])], index, v)
+            for index, v in enumerate(value["variants"])
+            if str(v["segment"]).isdigit() and int(v["segment"]) in rank
+        ]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda c: (c[0], c[1]))[2]
 
     def chosen_content(self, value, request) -> tuple[object, dict]:
         """The content this request's visitor sees and what decided it (shared with the API)."""
-        content, segment_id = self.choose(value, resolve(request) if request is not None else None)
-        return content, {"segment": segment_id}
+        return self.choose(value, request)
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context)
-        context["chosen"], context["chosen_segment"] = self.choose(
-            value, request_resolution(parent_context)
-        )
+        chosen, meta = self.choose(value, (parent_context or {}).get("request"))
+        context["chosen"], context["chosen_segment"] = chosen, meta["segment"]
+        context["held_out"] = meta.get("held_out")
         return context
 
 

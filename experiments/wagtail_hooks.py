@@ -21,7 +21,8 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from experiments import admin_views
 from experiments.forms import ExperimentAdminForm
-from experiments.models import Experiment
+from experiments.holdout_admin import HoldoutReportViewSet, HoldoutViewSet
+from experiments.models import Experiment, ExperimentKind
 from experiments.services import page_variant
 from experiments.usage import pages_using, variant_choices
 
@@ -134,6 +135,10 @@ class ExperimentViewSet(SnippetViewSet):
         base_form_class=ExperimentAdminForm,
     )
 
+    def get_queryset(self, request):
+        """A/B tests only: holdouts have their own list (Personalization → Holdouts)."""
+        return Experiment.objects.exclude(kind=ExperimentKind.HOLDOUT)
+
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
             path("variants/", variant_choices_view, name="variant_choices"),
@@ -148,6 +153,12 @@ class ExperimentViewSet(SnippetViewSet):
 @hooks.register("register_admin_viewset")
 def register_experiments_admin():
     return ExperimentViewSet()
+
+
+@hooks.register("register_personalization_viewsets")
+def holdouts_in_the_personalization_menu():
+    """Holdouts and "Is personalization working?" under Personalization."""
+    return [HoldoutViewSet, HoldoutReportViewSet]
 
 
 @hooks.register("register_snippet_listing_buttons")
