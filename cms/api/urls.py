@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularSwaggerView
 
 from cms.api import views
 from cms.api.docs import LocalRedocView, SchemaView
+from experiments.api import HoldoutReportView
 
 app_name = "api_v1"
 
@@ -20,6 +21,7 @@ urlpatterns = [
         views.ExperimentResultsView.as_view(),
         name="experiment-results",
     ),
+    path("personalization/holdouts/", HoldoutReportView.as_view(), name="holdout-report"),
     path("auth-token/", views.AuthTokenView.as_view(), name="auth-token"),
     path("", include("personalization.api.urls")),
     path("", include("personalization.privacy.api.urls")),
