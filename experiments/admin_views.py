@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import csv
+from datetime import datetime
 
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotAllowed
@@ -50,6 +51,7 @@ CSV_COLUMNS = [
     "cuped",
     "verdict",
     "note",
+    "guardrail",
 ]
 
 
@@ -147,7 +149,44 @@ def presented(report: dict, experiment: Experiment) -> dict:
     if progress.get("share_of_plan") is not None:
         progress["percent"] = round(progress["share_of_plan"] * 100)
     report["run"]["display"] = _present_run(report["run"])
+    _present_guardrails(report["guardrails"])
     return report
+
+
+def _points(value: float | None) -> str:
+    """A difference of rates in percentage points: 0.0123 → "+1.23 pp"."""
+    if value is None:
+        return "—"
+    return f"{'−' if value < 0 else '+'}{abs(value) * 100:,.2f} pp"
+
+
+def _present_guardrails(guardrails: dict) -> None:
+    """Display strings of the guardrail tables and of the harms the red banner names."""
+    for table in guardrails["goals"]:
+        for row in table["variants"]:
+            row["display"] = {
+                "rate": percent(row["rate"], 2),
+                "uplift": percent(row["uplift"], signed=True),
+                "abs_uplift": _points(row["abs_uplift"]),
+                "bound": _points(row["bound"]),
+                "p_value": _p(row["p_value"]),
+                "adjusted_p_value": _p(row["adjusted_p_value"]),
+            }
+    for harm in guardrails["harm"]:
+        harm["display"] = {
+            "control_rate": percent(harm["control_rate"], 2),
+            "rate": percent(harm["rate"], 2),
+            "change": (
+                percent(harm["uplift"], signed=True)
+                if harm["uplift"] is not None
+                else _points(harm["abs_uplift"])
+            ),
+            "adjusted_p_value": _p_statement(harm["adjusted_p_value"]),
+        }
+    for alert in guardrails["alerts"]:
+        alert["detected"] = datetime.fromisoformat(alert["detected_at"])
+    paused = [alert["detected"] for alert in guardrails["alerts"] if alert["paused"]]
+    guardrails["paused_by_check"] = paused[0] if paused else None
 
 
 # THE REPORT
@@ -211,11 +250,28 @@ def report_csv(request, pk: int):
     method = data["correction"]["method"]
     for table, segment in tables:
         for row in table["variants"]:
-            values = {**row, "correction": method if not row["is_control"] else ""}
+            values = {**row, "correction": method if not row["is_control"] else "", "guardrail": ""}
             writer.writerow(
                 [table["goal"]["name"], segment, row["name"], *(values[c] for c in CSV_COLUMNS)]
             )
+    _guardrail_csv_rows(writer, data["guardrails"])
     return response
+
+
+def _guardrail_csv_rows(writer, guardrails: dict) -> None:
+    """Guardrail goals after the others: `guardrail` names the harmful direction, p-values are
+    one-sided and adjusted (Holm) over the guardrail comparisons only, verdict harm/no_harm."""
+    method = guardrails["correction"]["method"]
+    for table in guardrails["goals"]:
+        for row in table["variants"]:
+            values = {
+                **row,
+                "correction": method if not row["is_control"] else "",
+                "guardrail": table["goal"]["harm_direction"],
+            }
+            writer.writerow(
+                [table["goal"]["name"], "everyone", row["name"], *(values[c] for c in CSV_COLUMNS)]
+            )
 
 
 # ACTIONS

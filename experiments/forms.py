@@ -6,7 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +16,14 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets.slug import SlugInput
 from wagtail.models import Revision
 
-from experiments.models import AnalysisMethod, Correction, ExperimentStatus, GoalKind, Variant
+from experiments.models import (
+    AnalysisMethod,
+    Correction,
+    ExperimentStatus,
+    GoalKind,
+    HarmDirection,
+    Variant,
+)
 from experiments.stats import minimum_sample_size_per_arm, sample_size_per_arm
 from experiments.usage import pages_using
 
@@ -143,6 +152,8 @@ class ExperimentAdminForm(WagtailAdminModelForm):
         self._key_from_name()
         self._weights_as_percentages()
         self._segments_as_checkboxes()
+        self._owner_choices()
+        self._harm_direction_optional()
         self.calculated_sample_size = None
 
     def _limit_revisions(self) -> None:
@@ -215,6 +226,36 @@ class ExperimentAdminForm(WagtailAdminModelForm):
                     label=_("Weight (%)"),
                     help_text=_("Share of the visitors who take part; all add up to 100."),
                 )
+
+    def _owner_choices(self) -> None:
+        """The owner (told of guardrail harm) is one of the admin's users, by default the one
+        creating the experiment."""
+        field = self.fields.get("owner")
+        if field is None:
+            return
+        field.queryset = (
+            get_user_model()
+            .objects.filter(
+                Q(is_superuser=True)
+                | Q(groups__permissions__codename="access_admin")
+                | Q(user_permissions__codename="access_admin"),
+                is_active=True,
+            )
+            .distinct()
+            .order_by("username")
+        )
+        if not self.instance.pk and self.for_user is not None:
+            self.initial.setdefault("owner", self.for_user.pk)
+
+    def _harm_direction_optional(self) -> None:
+        """“Harm is” matters only for guardrails (the form shows it only for them); a goal
+        posted without it gets the default, an increase."""
+        formset = self.formsets.get("goals")
+        if formset is None:
+            return
+        for form in [*formset.forms, formset.empty_form]:
+            if "harm_direction" in form.fields:
+                form.fields["harm_direction"].required = False
 
     def _segments_as_checkboxes(self) -> None:
         field = self.fields.get("target_segments")
@@ -338,14 +379,53 @@ class ExperimentAdminForm(WagtailAdminModelForm):
         if formset is None or not formset.is_valid():
             return
         forms = _live_forms(formset)
-        if len(forms) == 1 and not forms[0].cleaned_data.get("is_primary"):
-            # a single goal is the primary goal: nothing to choose
-            forms[0].cleaned_data["is_primary"] = forms[0].instance.is_primary = True
-        primaries = [f for f in forms if f.cleaned_data.get("is_primary")]
-        if len(primaries) != 1:
+        measured = [f for f in forms if not f.cleaned_data.get("is_guardrail")]
+        if len(measured) == 1 and not any(f.cleaned_data.get("is_primary") for f in forms):
+            # a single goal that is not a guardrail is the primary goal: nothing to choose
+            measured[0].cleaned_data["is_primary"] = measured[0].instance.is_primary = True
+        primaries = [f for f in measured if f.cleaned_data.get("is_primary")]
+        if forms and not measured:
+            self.add_error(
+                None,
+                _(
+                    "Every goal is a guardrail, so there is no primary goal to decide the "
+                    "result: add the goal the experiment should improve."
+                ),
+            )
+        elif len(primaries) != 1:
             self.add_error(None, "Mark exactly one goal as the primary goal.")
         for form in forms:
             self._check_goal(form)
+        self._check_guardrails(forms, primaries[0] if len(primaries) == 1 else None)
+
+    @staticmethod
+    def _check_guardrails(forms, primary) -> None:
+        """A guardrail is watched for harm, never the goal that decides: it cannot be the
+        primary goal, nor measure the same thing as the primary goal."""
+        for form in forms:
+            data = form.cleaned_data
+            if "harm_direction" in data and not data["harm_direction"]:
+                data["harm_direction"] = form.instance.harm_direction = HarmDirection.INCREASE
+            if not data.get("is_guardrail"):
+                continue
+            if data.get("is_primary"):
+                form.add_error(
+                    "is_guardrail",
+                    _(
+                        "A goal is either the primary goal or a guardrail, not both: untick "
+                        "one of them."
+                    ),
+                )
+            elif primary is not None and _same_measure(data, primary.cleaned_data):
+                form.add_error(
+                    "is_guardrail",
+                    _(
+                        "This guardrail measures the same thing as the primary goal “%(name)s”: "
+                        "a guardrail watches another metric (unsubscribes, removals from the "
+                        "cart, …)."
+                    )
+                    % {"name": primary.cleaned_data.get("name")},
+                )
 
     @staticmethod
     def _check_goal(form) -> None:
@@ -455,6 +535,20 @@ class ExperimentAdminForm(WagtailAdminModelForm):
             )
         except ValueError:
             return None
+
+
+def _same_measure(goal: dict, other: dict) -> bool:
+    """Whether two goals' cleaned data count the same conversions: the same kind and the same
+    page, event type or custom event name."""
+    kind = goal.get("kind")
+    if kind != other.get("kind"):
+        return False
+    if kind == GoalKind.PAGE_VISIT:
+        return goal.get("page") is not None and goal.get("page") == other.get("page")
+    if kind == GoalKind.EVENT:
+        return bool(goal.get("event_type")) and goal.get("event_type") == other.get("event_type")
+    name = (goal.get("custom_name") or "").strip()
+    return bool(name) and name == (other.get("custom_name") or "").strip()
 
 
 def _revision_label(revision: Revision) -> str:

@@ -8,6 +8,7 @@ import logging
 
 from experiments.aggregates import aggregates_snapshot
 from experiments.bandits import bandit_reweight, bandits_due
+from experiments.guardrails import guardrails_check
 from experiments.models import Experiment, ExperimentStatus
 from experiments.recording import exposure_record
 
@@ -49,3 +50,22 @@ def reweight_bandits() -> int:
         except Exception:  # one broken experiment must not keep the others' weights stale
             logger.exception("Reweighting bandit experiment %s failed", experiment.key)
     return reweighted
+
+
+def check_guardrails() -> int:
+    """The periodic job (hourly, after the aggregates' recount): each running experiment with
+    guardrail goals gets its harms recorded, is paused if it asks for that, and its owner is
+    told once (`experiments.guardrails`); the number of new alerts."""
+    running = (
+        Experiment.objects.filter(status=ExperimentStatus.RUNNING, goals__is_guardrail=True)
+        .distinct()
+        .select_related("owner")
+        .prefetch_related("goals", "variants")
+    )
+    alerts = 0
+    for experiment in running:
+        try:
+            alerts += len(guardrails_check(experiment=experiment))
+        except Exception:  # one broken experiment must not stop the others' checks
+            logger.exception("Guardrail check of experiment %s failed", experiment.key)
+    return alerts

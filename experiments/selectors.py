@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from experiments.guardrails import guardrail_results
 from experiments.models import (
     Correction,
     DailyAggregate,
@@ -374,7 +375,8 @@ def _worded(verdict: dict) -> dict:
 
 
 def primary_goal(experiment: Experiment) -> Goal | None:
-    goals = list(experiment.goals.all())
+    """The primary goal; else the first goal that is not a guardrail (never a guardrail)."""
+    goals = [g for g in experiment.goals.all() if not g.is_guardrail]
     return next((g for g in goals if g.is_primary), goals[0] if goals else None)
 
 
@@ -398,8 +400,10 @@ def _segment_names(segment_ids: set[int]) -> dict[int, str]:
 def experiment_report(*, experiment: Experiment, now: datetime | None = None) -> dict:
     """Everything the report, the CSV and the results API show: every goal overall, the primary
     goal per segment-at-exposure, adjusted p-values over all of them, the verdict banner, the
-    run length and the cumulative conversion-rate series."""
-    goals = list(experiment.goals.all())
+    run length and the cumulative conversion-rate series; and, apart from all that (out of the
+    family, never in the verdict), the guardrail goals' one-sided tests for harm."""
+    every_goal = list(experiment.goals.all())
+    goals = [g for g in every_goal if not g.is_guardrail]
     variants = _variants(experiment)
     primary = primary_goal(experiment)
     overall = _totals(DailyAggregate.objects.filter(experiment=experiment))
@@ -434,6 +438,12 @@ def experiment_report(*, experiment: Experiment, now: datetime | None = None) ->
         "goals": tables,
         "segments": segments,
         "series": cumulative_series(experiment=experiment),
+        "guardrails": guardrail_results(
+            experiment=experiment,
+            goals=[g for g in every_goal if g.is_guardrail],
+            variants=variants,
+            totals=overall,
+        ),
     }
 
 
@@ -459,6 +469,11 @@ def experiment_results(
     p-values adjusted over the whole report."""
     report = experiment_report(experiment=experiment)
     goal = goal or primary_goal(experiment)
+    if goal is not None and goal.is_guardrail and segment_id is None:
+        guardrails = report["guardrails"]
+        table = next((t for t in guardrails["goals"] if t["goal"]["id"] == goal.pk), None)
+        if table is not None:
+            return {**table, "correction": guardrails["correction"]}
     tables = report["goals"] if segment_id is None else report["segments"]
     for table in tables:
         same_goal = goal is not None and table["goal"]["id"] == goal.pk

@@ -94,6 +94,9 @@ class ExperimentViewSet(SnippetViewSet):
                         label="Goal",
                         panels=[
                             FieldRowPanel([FieldPanel("name"), FieldPanel("is_primary")]),
+                            FieldRowPanel(
+                                [FieldPanel("is_guardrail"), FieldPanel("harm_direction")]
+                            ),
                             FieldPanel("kind"),
                             FieldRowPanel(
                                 [PageChooserPanel("page"), FieldPanel("include_descendants")]
@@ -104,6 +107,10 @@ class ExperimentViewSet(SnippetViewSet):
                     )
                 ],
                 heading="Goals",
+            ),
+            MultiFieldPanel(
+                [FieldRowPanel([FieldPanel("owner"), FieldPanel("pause_on_harm")])],
+                heading=_("Owner and guardrails"),
             ),
             MultiFieldPanel(
                 [

@@ -331,6 +331,81 @@ class ExperimentSummarySerializer(serializers.Serializer):
     winner = serializers.CharField(allow_null=True)
 
 
+class GuardrailRowSerializer(ResultRowSerializer):
+    """One variant on a guardrail goal: the one-sided test for harm (sequential, absolute
+    difference; `uplift` is the relative change), adjusted by Holm over the guardrails only."""
+
+    bound = _fraction("One-sided bound of the difference of rates, on the side of no harm.")
+    harmful = serializers.BooleanField()
+    verdict = serializers.ChoiceField(choices=["collecting", "harm", "no_harm"], allow_null=True)
+
+
+class GuardrailGoalSerializer(GoalRefSerializer):
+    harm_direction = serializers.ChoiceField(choices=["increase", "decrease"])
+
+
+class GuardrailTableSerializer(serializers.Serializer):
+    goal = GuardrailGoalSerializer()
+    segment_id = serializers.IntegerField(allow_null=True, help_text="Always null (overall).")
+    variants = GuardrailRowSerializer(many=True)
+    srm = SrmSerializer(allow_null=True, help_text="Null: see the primary goal's table.")
+
+
+class GuardrailHarmSerializer(serializers.Serializer):
+    goal_id = serializers.IntegerField()
+    goal = serializers.CharField()
+    harm_direction = serializers.ChoiceField(choices=["increase", "decrease"])
+    variant = serializers.CharField()
+    control_rate = _fraction()
+    rate = _fraction()
+    uplift = _fraction("Relative change against the control.")
+    abs_uplift = _fraction("Difference of rates.")
+    bound = _fraction()
+    p_value = _fraction("One-sided, for harm.")
+    adjusted_p_value = _fraction("Holm over the guardrail comparisons.")
+
+
+class GuardrailAlertSerializer(serializers.Serializer):
+    goal = serializers.CharField()
+    variant = serializers.CharField()
+    detected_at = serializers.CharField()
+    p_value = serializers.FloatField()
+    uplift = serializers.FloatField()
+    paused = serializers.BooleanField()
+    notified_at = serializers.CharField(allow_null=True)
+
+
+class GuardrailsSerializer(serializers.Serializer):
+    """Guardrail goals, apart from the report's family and verdict (experiments.guardrails)."""
+
+    alpha = serializers.FloatField()
+    correction = CorrectionSerializer()
+    goals = GuardrailTableSerializer(many=True)
+    harm = GuardrailHarmSerializer(many=True, help_text="Significant harms now: the red banner.")
+    alerts = GuardrailAlertSerializer(many=True, help_text="Harms the periodic check recorded.")
+
+
+class BanditReweightingSerializer(serializers.Serializer):
+    computed_at = serializers.CharField()
+    phase = serializers.ChoiceField(choices=["burn-in", "thompson"])
+    weights = serializers.DictField(child=serializers.FloatField(), help_text="Variant: 0-1.")
+    exposures = serializers.DictField(child=serializers.IntegerField())
+    conversions = serializers.DictField(child=serializers.IntegerField())
+
+
+class BanditSerializer(serializers.Serializer):
+    """A bandit's settings, current weights and chance to be best (primary goal), and every
+    reweighting. Its pooled rates, uplifts and p-values are biased by the changing weights."""
+
+    burn_in = serializers.IntegerField(help_text="Exposures per variant before reweighting.")
+    floor = _fraction("The smallest weight any variant keeps.")
+    interval_minutes = serializers.IntegerField()
+    updated_at = serializers.CharField(allow_null=True)
+    weights = serializers.DictField(child=serializers.FloatField())
+    chance_to_be_best = serializers.DictField(child=serializers.FloatField(), allow_null=True)
+    history = BanditReweightingSerializer(many=True)
+
+
 class ExperimentReportSerializer(serializers.Serializer):
     """Everything the admin report shows, with the same figures (fractions, not percentages)."""
 
@@ -345,6 +420,7 @@ class ExperimentReportSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.ListField()),
         help_text="Per variant: [day, cumulative conversion rate of the primary goal].",
     )
+    guardrails = GuardrailsSerializer()
 
 
 # MEMBERS' API TOKENS

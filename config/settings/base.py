@@ -325,6 +325,13 @@ PERIODIC_JOBS = [
         "cron": "5 * * * *",
     },
     {
+        # Guardrails: harm recorded (and paused, the owner told) from the fresh aggregates.
+        "name": "experiment-guardrails",
+        "func": "experiments.jobs.check_guardrails",
+        "queue": "reports",
+        "cron": "10 * * * *",
+    },
+    {
         # Bandit experiments: reweighted once their own interval (hourly by default) has passed.
         "name": "experiment-bandits",
         "func": "experiments.jobs.reweight_bandits",
