@@ -1,40 +1,62 @@
-"""The side-by-side that matters most: the same page served plain and personalized with 10 and
-100 segments, requests/s and SQL queries per request, in one run.
+"""The side-by-side that matters most: the same page served by a stock Wagtail site, by
+wagtail-personalisation at 100 segments, and by ours plain and personalized with 10 and 100
+segments — requests/s, latency and SQL queries per request, in one run.
 
-    .venv/bin/python bench/pages.py [--seconds 10] [--rounds 3] [--clients 4]
+    .venv/bin/python bench/pages.py [--seconds 10] [--rounds 3] [--clients 4] [--no-peers]
                                     [--write docs/benchmarks.md]
 
-What runs, all on this machine: gunicorn (production settings, 2 sync workers, on a free port)
-with PostgreSQL (127.0.0.1:5432; the script creates and finally drops the database
-`bench_pages`) and Redis (127.0.0.1:6379 db 8, emptied first, the cache and the event stream).
-The demo site is loaded, then two content pages with the same blocks (heading, text, image,
-text) are added:
+What runs, all on this machine: one gunicorn per project, each with the same command line
+(`gunicorn querycount:application --workers=2`, sync workers, production settings, a free
+loopback port), PostgreSQL (127.0.0.1:5432; the script creates and finally drops one database
+per project: `bench_pages`, `bench_peers_stock`, `bench_peers_wp`) and Redis (127.0.0.1:6379
+db 8, emptied first; each project's cache under its own key prefix). The demo site is loaded,
+then two content pages with the same blocks (heading, text, image, text, call to action,
+quote) are added:
 
 - *plain*: the blocks as they are — no personalized block, so no segment is ever consulted;
 - *personalized*: the first three blocks inside a per-segment block with a variant for each of
   10 demo segments (heading, text and a different image each) and the plain blocks as default.
 
-The personalized page is served with 10 segments enabled (the demo's) and with 100 (90 more
+The baselines (bench/peers/README.md) get the same page from a spec this script writes (same
+text, same image files, same navigation): *stock Wagtail* — a Wagtail 8 project with the same
+blocks and templates and no personalization app, from the project's .venv; and
+*wagtail-personalisation 1.0* — the same page with one PersonalisedStructBlock per variant
+segment and 100 segments of 1 to 5 rules, from the throw-away venv of
+bench/peers/make_venv.sh (made on first use).
+
+Our personalized page is served with 10 segments enabled (the demo's) and with 100 (90 more
 segments with 1 to 5 rules over profile, behaviour, purchases, context and traits, drawn as
-bench/segments.py draws them). Every request carries the signed cookie of one of 300 visitors
-(declared traits, browsing, cart and purchase history), so the visitor is
-loaded and the segments evaluated for real. The client threads of this process request each
-configuration for `--seconds`, the three configurations interleaved for `--rounds` rounds;
-the table shows the median round. Queries per request are counted in-process on the same
-database with Django's test client (steady state, after one warm-up request per visitor).
+bench/segments.py draws them). Every request to ours carries the signed cookie of one of 300
+visitors (declared traits, browsing, cart and purchase history), so the visitor is loaded and
+the segments evaluated for real; wagtail-personalisation's get the session cookie of one of 300
+visitors (its segments live in the session); the stock page is requested without a cookie.
+Neither baseline's segments match the bench's visitors. The client threads of this process
+request each configuration for `--seconds`, all configurations interleaved for `--rounds`
+rounds; the table shows the median round. SQL queries per request are counted server-side for
+every project alike by the WSGI wrapper bench/peers/querycount.py (an `X-Bench-Queries` header),
+mean over the median round's requests.
+
+Extension points (issue 17): a `Configuration` names the server it is measured on (a key of
+the servers dict: another server, e.g. Varnish in front of ours, is one more entry), a
+`prepare` run before each measurement (e.g. empty the render cache for a cold run) and a
+`hit_header` whose value starting with "hit" counts a response as a cache hit (the table's hit
+rate). PENDING lists the rows the table reserves until they are built.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -48,7 +70,13 @@ DATABASE = "bench_pages"
 REDIS_URL = "redis://127.0.0.1:6379/8"
 VISITORS = 300
 SEGMENTS = 100
-PORT = free_port()
+PEERS = ROOT / "bench" / "peers"
+PEERS_VAR = ROOT / "var" / "peers"  # git-ignored: the peers' venv, media and spec
+PEERS_VENV = PEERS_VAR / "wp-venv"
+# Every request of every configuration: a desktop browser (wagtail-personalisation's device
+# rule parses it; ours and stock Wagtail ignore it).
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+GUNICORN_ARGS = ["querycount:application", "--workers=2", "--log-level=warning"]
 ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DJANGO_SECRET_KEY": "bench-pages-secret-key-" + "x" * 40,
@@ -58,32 +86,132 @@ ENV = {
     "DATABASE_URL": f"{PG}/{DATABASE}",
     "REDIS_URL": REDIS_URL,
     "DJANGO_LOG_LEVEL": "WARNING",
+    # The rows measured here are uncached: issue 17's render cache (where it exists) is off; a
+    # configuration measuring it runs on a server started with it on.
+    "RENDER_CACHE_ENABLED": "0",
 }
-os.environ.update(ENV)  # this process sets up the pages and counts queries on the same database
+os.environ.update(ENV)  # this process sets up our pages on the same database
+
+# Rows the table keeps a place for until issue 17 builds them.
+PENDING = [
+    "ours, personalized, 100 segments, render cache cold",
+    "ours, personalized, 100 segments, render cache warm",
+    "ours, personalized, 100 segments, through Varnish",
+]
+
+
+@dataclass
+class Peer:
+    """A baseline project under bench/peers: where it lives and what runs it."""
+
+    key: str
+    directory: str
+    settings: str
+    database: str
+    python: Path
+    setup_args: tuple[str, ...] = ()
+
+    @property
+    def cwd(self) -> Path:
+        return PEERS / self.directory
+
+    @property
+    def env(self) -> dict[str, str]:
+        media = PEERS_VAR / f"media-{self.key}"
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": self.settings,
+            "BENCH_DATABASE_URL": f"{PG}/{self.database}",
+            "BENCH_REDIS_URL": REDIS_URL,
+            "BENCH_CACHE_PREFIX": self.key,
+            "BENCH_MEDIA_ROOT": str(media),
+            "BENCH_SECRET_KEY": ENV["DJANGO_SECRET_KEY"],
+            "BENCH_ALLOWED_HOSTS": ENV["DJANGO_ALLOWED_HOSTS"],
+        }
+
+
+PEER_LIST = [
+    Peer(
+        "stock",
+        "stock_wagtail",
+        "stock_site.settings",
+        "bench_peers_stock",
+        ROOT / ".venv/bin/python",
+    ),
+    Peer(
+        "wp",
+        "wagtail_personalisation",
+        "wp_site.settings",
+        "bench_peers_wp",
+        PEERS_VENV / "bin/python",
+        ("--segments", str(SEGMENTS), "--visitors", str(VISITORS)),
+    ),
+]
 
 
 def manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True)  # noqa: S603
 
 
-def gunicorn() -> subprocess.Popen:
-    command = [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", f"--bind={HOST}:{PORT}"]
-    process = start([*command, "--workers=2", "--log-level=warning"], cwd=ROOT)
-    wait_for_gunicorn(process, PORT)
-    return process
+def collect_static() -> None:
+    """collectstatic, unless the manifest already lists every static file of the project and is
+    newer than all of them: with compression it takes minutes on a busy 2-core machine, and the
+    bench pages only need the manifest's entries."""
+    manifest = ROOT / "var" / "static" / "staticfiles.json"
+    sources = [
+        path
+        for directory in (ROOT / "static", *ROOT.glob("*/static"), *ROOT.glob("*/*/static"))
+        if ".venv" not in directory.parts and directory.parts[-2] != "var"
+        for path in directory.rglob("*")
+        if path.is_file()
+    ]
+    if manifest.exists() and sources:
+        listed = json.loads(manifest.read_text()).get("paths", {})
+        fresh = manifest.stat().st_mtime >= max(path.stat().st_mtime for path in sources)
+        names = [
+            str(path.relative_to(next(p for p in path.parents if p.name == "static")))
+            for path in sources
+        ]
+        if fresh and all(name in listed for name in names):
+            return
+    manage("collectstatic", "--noinput", "-v", "0")
 
 
-def get(path: str, cookie: str = "") -> tuple[int, bytes, str]:
-    conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+def gunicorn(python: Path, application: str, cwd: Path, env: dict) -> tuple[subprocess.Popen, int]:
+    """The same gunicorn command line for every project, behind the query-counting wrapper."""
+    port = free_port()
+    env = {**env, "BENCH_WSGI_APPLICATION": application, "PYTHONPATH": str(PEERS)}
+    command = [str(python.parent / "gunicorn"), *GUNICORN_ARGS, f"--bind={HOST}:{port}"]
+    process = start(command, cwd=cwd, env=env)
+    wait_for_gunicorn(process, port)
+    return process, port
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    queries: int | None
+    hit: bool
+
+
+def get(port: int, path: str, cookie: str = "", hit_header: str = "") -> Response:
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    headers = {"User-Agent": USER_AGENT}
+    if cookie:
+        headers["Cookie"] = cookie
     try:
-        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        conn.request("GET", path, headers=headers)
         response = conn.getresponse()
-        return response.status, response.read(), response.getheader("Server", "")
+        body = response.read()
+        queries = response.getheader("X-Bench-Queries")
+        hit = bool(hit_header) and response.getheader(hit_header, "").lower().startswith("hit")
+        return Response(response.status, body, int(queries) if queries else None, hit)
     finally:
         conn.close()
 
 
-# THE SITE UNDER TEST
+# THE SITES UNDER TEST
 # ------------------------------------------------------------------------------
 
 
@@ -92,7 +220,8 @@ def block(block_type: str, value) -> dict:
 
 
 def build_site(rng: random.Random) -> dict:
-    """The two pages, the 90 extra segments (disabled for now) and the visitors' cookies."""
+    """Our two pages, the 90 extra segments (disabled for now), the visitors' cookies, and the
+    spec the baselines build the same page from (bench/peers/peer_shared/build.py)."""
     from django.conf import settings
     from django.core import signing
     from wagtail.images import get_image_model
@@ -102,7 +231,8 @@ def build_site(rng: random.Random) -> dict:
     from personalization.middleware import VISITOR_SALT
     from personalization.models import Segment, Visitor
 
-    images = list(get_image_model().objects.order_by("pk").values_list("pk", flat=True))
+    image_model = get_image_model()
+    images = list(image_model.objects.order_by("pk").values_list("pk", flat=True))
     home = HomePage.objects.get()
 
     def content(title: str, image: int) -> list[dict]:
@@ -112,26 +242,71 @@ def build_site(rng: random.Random) -> dict:
             block("image", {"image": image, "alt_text": title, "caption": title}),
         ]
 
-    rest = [block("paragraph", "<p>Free delivery over ¥3,000, returns within 30 days.</p>")]
+    def rest(link_page) -> list[dict]:
+        return [
+            block("paragraph", "<p>Free delivery over ¥3,000, returns within 30 days.</p>"),
+            block(
+                "call_to_action",
+                {
+                    "title": "Join Pawprint Club",
+                    "text": "Offers picked for your pet, a care guide every month, free.",
+                    "button_label": "Join free",
+                    "link": {"page": link_page, "url": ""},
+                },
+            ),
+            block(
+                "quote",
+                {
+                    "quote": "The puppy guide arrived the week we brought Coco home.",
+                    "attribution": "Mai, member in Yokohama",
+                },
+            ),
+        ]
+
     demo = list(Segment.objects.order_by("priority", "pk")[:10])
     variants = [
         {"segment": str(s.pk), "content": content(s.name, images[i % len(images)])}
         for i, s in enumerate(demo)
     ]
     default = content("This month at Pawprint Club", images[0])
+    intro = "A bench page."
     pages = {}
     for slug, body in (
-        ("bench-plain", default + rest),
+        ("bench-plain", default + rest(home.pk)),
         (
             "bench-personalized",
-            [block("personalized", {"variants": variants, "default": default})] + rest,
+            [block("personalized", {"variants": variants, "default": default})] + rest(home.pk),
         ),
     ):
-        page = ContentPage(title=slug.replace("-", " ").title(), slug=slug, intro="A bench page.")
+        page = ContentPage(title=slug.replace("-", " ").title(), slug=slug, intro=intro)
         page.body = body
         home.add_child(instance=page)
         page.save_revision().publish()
         pages[slug] = page.url
+
+    used = {images[0]} | {images[i % len(images)] for i in range(len(demo))}
+    spec = {
+        "images": {
+            str(image.pk): {"title": image.title, "file": image.file.path}
+            for image in image_model.objects.filter(pk__in=used)
+        },
+        "nav": [
+            {"title": p.title, "slug": p.slug}
+            for p in home.get_children().live().in_menu().order_by("path")
+        ],
+        "plain": {"title": "Bench Plain", "slug": "bench-plain", "intro": intro},
+        "personalized": {
+            "title": "Bench Personalized",
+            "slug": "bench-personalized",
+            "intro": intro,
+        },
+        "default": default,
+        "rest": rest("home"),
+        "variants": [
+            {"segment": s.name, "content": v["content"]}
+            for s, v in zip(demo, variants, strict=True)
+        ],
+    }
 
     for i in range(SEGMENTS - Segment.objects.count()):
         Segment.objects.create(
@@ -157,7 +332,7 @@ def build_site(rng: random.Random) -> dict:
         name = settings.VISITOR_COOKIE_NAME  # as HttpResponse.set_signed_cookie signs it
         signed = signing.get_cookie_signer(salt=name + VISITOR_SALT).sign(str(visitor.uuid))
         cookies.append(f"{name}={signed}")
-    return {"pages": pages, "cookies": cookies, "demo": [s.pk for s in demo]}
+    return {"pages": pages, "cookies": cookies, "demo": [s.pk for s in demo], "spec": spec}
 
 
 def enable_segments(count: int, demo: list[int]) -> int:
@@ -174,21 +349,42 @@ def enable_segments(count: int, demo: list[int]) -> int:
     return Segment.objects.filter(enabled=True).count()
 
 
-def queries_per_request(path: str, cookies: list[str]) -> float:
-    """Mean SQL queries of a request, steady state, counted on the same database."""
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+def ensure_peers_venv() -> None:
+    """wagtail-personalisation's throw-away venv, made on first use."""
+    if not (PEERS_VENV / "bin/gunicorn").exists():
+        subprocess.run(["bash", str(PEERS / "make_venv.sh"), str(PEERS_VENV)], check=True)  # noqa: S603, S607
 
-    counts = []
-    for cookie in cookies[:40]:
-        client = Client()
-        client.cookies.load(cookie)
-        assert client.get(path).status_code == 200  # warm-up (the resolver compiles once)
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get(path).status_code == 200
-        counts.append(len(queries))
-    return statistics.mean(counts)
+
+def migrate_peers(peers: list[Peer]) -> list[subprocess.Popen]:
+    """Each baseline's database, migrating in the background while ours is set up."""
+    processes = []
+    for peer in peers:
+        database(f"{PG}/{peer.database}", "create")
+        shutil.rmtree(PEERS_VAR / f"media-{peer.key}", ignore_errors=True)
+        command = [str(peer.python), "manage.py", "migrate", "--noinput", "-v", "0"]
+        processes.append(subprocess.Popen(command, cwd=peer.cwd, env=peer.env))  # noqa: S603
+    return processes
+
+
+def set_up_peers(peers: list[Peer], spec_path: Path) -> dict[str, dict]:
+    """Each baseline's page from the spec, side by side: key → {"path", "cookies"}."""
+    processes = {
+        peer.key: subprocess.Popen(  # noqa: S603
+            [str(peer.python), "manage.py", "bench_setup", str(spec_path), *peer.setup_args],
+            cwd=peer.cwd,
+            env=peer.env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for peer in peers
+    }
+    pages = {}
+    for key, process in processes.items():
+        output, _ = process.communicate()
+        if process.returncode:
+            raise RuntimeError(f"the {key} baseline's bench_setup failed")
+        pages[key] = json.loads(output.strip().splitlines()[-1])
+    return pages
 
 
 # THE LOAD
@@ -196,31 +392,51 @@ def queries_per_request(path: str, cookies: list[str]) -> float:
 
 
 @dataclass
+class Configuration:
+    """One row of the table: a page on one server, and what to do before measuring it."""
+
+    label: str
+    server: str  # a key of the servers dict: "ours", "stock", "wp" (or e.g. "varnish")
+    path: str
+    cookies: list[str]
+    segments: int | None = None  # enabled segments, shown in the table
+    prepare: Callable[[], object] = lambda: None  # run before each warm-up and measurement
+    hit_header: str = ""  # a response header whose value starting with "hit" is a cache hit
+
+
+@dataclass
 class Round:
     requests: int = 0
     errors: int = 0
+    hits: int = 0
     latencies: list[float] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)
     segments: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def hammer(path: str, cookies: list[str], seconds: float, clients: int) -> tuple[Round, float]:
+def hammer(config: Configuration, port: int, seconds: float, clients: int) -> tuple[Round, float]:
     result, deadline = Round(), time.monotonic() + seconds
 
     def client(number: int) -> None:
         rng = random.Random(number)
         while time.monotonic() < deadline:
             began = time.perf_counter()
+            cookie = rng.choice(config.cookies) if config.cookies else ""
             try:
-                status, body, _ = get(path, rng.choice(cookies))
+                response = get(port, config.path, cookie, config.hit_header)
             except (OSError, http.client.HTTPException):
-                status, body = 0, b""
+                response = Response(0, b"", None, False)
             took = (time.perf_counter() - began) * 1000
+            body = response.body
             marker = body.find(b'data-segment="')
             with result.lock:
-                if status == 200:
+                if response.status == 200:
                     result.requests += 1
+                    result.hits += response.hit
                     result.latencies.append(took)
+                    if response.queries is not None:
+                        result.queries.append(response.queries)
                     if marker >= 0:
                         end = body.find(b'"', marker + 14)
                         result.segments.add(body[marker + 14 : end].decode())
@@ -240,94 +456,211 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q * 100) - 1] if len(values) > 1 else 0.0
 
 
+def check_same_page(
+    configurations: list[Configuration], ports: dict[str, int], nav: list[str]
+) -> None:
+    """Every configuration serves the bench page: its text, an image and the navigation (a
+    wrong page would be measured fast)."""
+    for config in configurations:
+        cookie = config.cookies[0] if config.cookies else ""
+        response = get(ports[config.server], config.path, cookie)
+        text = response.body.decode()
+        for needle in ("Free delivery over", "Join Pawprint Club", "Coco home", "<img", *nav):
+            if response.status != 200 or needle not in text:
+                raise RuntimeError(f"{config.label}: {config.path} is not the bench page")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--no-peers", action="store_true", help="only our pages (no baselines)")
     parser.add_argument("--write", type=Path, help="write the results into this Markdown file")
     args = parser.parse_args()
 
     import django
     import redis
 
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        print(f"[{time.monotonic() - started:4.0f} s] {message}", file=sys.stderr, flush=True)
+
+    peers = [] if args.no_peers else PEER_LIST
+    if peers:
+        ensure_peers_venv()
+    PEERS_VAR.mkdir(parents=True, exist_ok=True)
     database(f"{PG}/{DATABASE}", "create")
     redis.Redis.from_url(REDIS_URL).flushdb()
-    manage("migrate", "--noinput", "-v", "0")
-    manage("collectstatic", "--noinput", "-v", "0")
-    manage("load_demo", "--no-progress")
-    django.setup()
-    site = build_site(random.Random(7))
-    plain, personalized = site["pages"]["bench-plain"], site["pages"]["bench-personalized"]
-    configurations = [
-        ("plain (no personalized block)", plain, 10),
-        ("personalized, 10 segments", personalized, 10),
-        ("personalized, 100 segments", personalized, SEGMENTS),
-    ]
-    web = gunicorn()
-    rows = {label: [] for label, _, _ in configurations}
-    queries, enabled = {}, {}
+    migrating = migrate_peers(peers)
+    servers: dict[str, subprocess.Popen] = {}
     try:
-        for label, path, segments in configurations:
-            enabled[label] = enable_segments(segments, site["demo"])
-            queries[label] = queries_per_request(path, site["cookies"])
+        progress("migrating (the baselines in the background)")
+        manage("migrate", "--noinput", "-v", "0")
+        collect_static()
+        progress("loading the demo site")
+        manage("load_demo", "--no-progress")
+        django.setup()
+        site = build_site(random.Random(7))
+        progress("building the baselines' pages")
+        spec_path = PEERS_VAR / "spec.json"
+        spec_path.write_text(json.dumps(site["spec"], indent=1))
+        if any(process.wait() for process in migrating):
+            raise RuntimeError("a baseline's migrations failed")
+        peer_pages = set_up_peers(peers, spec_path)
+
+        plain, personalized = site["pages"]["bench-plain"], site["pages"]["bench-personalized"]
+        cookies, demo = site["cookies"], site["demo"]
+        configurations = []
+        if peers:
+            configurations += [
+                Configuration(
+                    "stock Wagtail 8 (no personalization app)",
+                    "stock",
+                    peer_pages["stock"]["path"],
+                    [],
+                ),
+                Configuration(
+                    "wagtail-personalisation 1.0, 100 segments",
+                    "wp",
+                    peer_pages["wp"]["path"],
+                    peer_pages["wp"]["cookies"],
+                    SEGMENTS,
+                ),
+            ]
+        configurations += [
+            Configuration(
+                "ours, plain (no personalized block)",
+                "ours",
+                plain,
+                cookies,
+                None,
+                lambda: enable_segments(10, demo),
+            ),
+            Configuration(
+                "ours, personalized, 10 segments",
+                "ours",
+                personalized,
+                cookies,
+                10,
+                lambda: enable_segments(10, demo),
+            ),
+            Configuration(
+                "ours, personalized, 100 segments",
+                "ours",
+                personalized,
+                cookies,
+                SEGMENTS,
+                lambda: enable_segments(SEGMENTS, demo),
+            ),
+        ]
+
+        ports = {}
+        servers["ours"], ports["ours"] = gunicorn(
+            ROOT / ".venv/bin/python", "config.wsgi:application", ROOT, dict(os.environ)
+        )
+        for peer in peers:
+            application = peer.settings.replace(".settings", ".wsgi:application")
+            servers[peer.key], ports[peer.key] = gunicorn(
+                peer.python, application, peer.cwd, peer.env
+            )
+        check_same_page(configurations, ports, [f">{n['title']}</a>" for n in site["spec"]["nav"]])
+        set_up = time.monotonic() - started
+        progress("measuring")
+
+        rows = {config.label: [] for config in configurations}
         for _ in range(args.rounds):
-            for label, path, segments in configurations:
-                enable_segments(segments, site["demo"])
-                hammer(path, site["cookies"], 2, args.clients)  # warm-up: reload, compile
-                result, took = hammer(path, site["cookies"], args.seconds, args.clients)
-                rows[label].append((result.requests / took, result, took))
+            for config in configurations:
+                config.prepare()
+                port = ports[config.server]
+                hammer(config, port, 2, args.clients)  # warm-up: reload, compile, renditions
+                result, took = hammer(config, port, args.seconds, args.clients)
+                rows[config.label].append((result.requests / took, result, took))
     finally:
-        stop(web)
+        for process in servers.values():
+            stop(process)
         from django.db import connections
 
         connections.close_all()
-        database(f"{PG}/{DATABASE}", "drop")
+        for name in [DATABASE, *(peer.database for peer in peers)]:
+            database(f"{PG}/{name}", "drop")
+        for peer in peers:
+            shutil.rmtree(PEERS_VAR / f"media-{peer.key}", ignore_errors=True)
         redis.Redis.from_url(REDIS_URL).flushdb()
 
-    lines = report(configurations, rows, queries, enabled, args)
+    lines = report(configurations, rows, args, set_up, time.monotonic() - started)
     print("\n".join(lines))
     if args.write:
         from bench.report import write_section
 
-        write_section(args.write, "pages", "Plain vs personalized page", lines)
+        write_section(args.write, "pages", "Our pages against the baselines", lines)
 
 
-def report(configurations, rows, queries, enabled, args) -> list[str]:
+def command_line(args) -> str:
+    options = f"--seconds {args.seconds:g} --rounds {args.rounds} --clients {args.clients}"
+    if args.no_peers:
+        options += " --no-peers"
+    return f".venv/bin/python bench/pages.py {options} --write docs/benchmarks.md"
+
+
+def report(configurations, rows, args, set_up: float, total: float) -> list[str]:
     from bench.report import machine_description
 
-    baseline = statistics.median(rate for rate, _, _ in rows[configurations[0][0]])
-    lines = [
-        f"`.venv/bin/python bench/pages.py --seconds {args.seconds:g} --rounds {args.rounds} "
-        f"--clients {args.clients}` — gunicorn (2 sync workers, production settings, PostgreSQL "
-        f"and Redis) serving the same content page plain and personalized, {args.clients} client "
-        f"threads on this machine, each request with the cookie of one of {VISITORS} visitors; "
-        f"{args.rounds} interleaved rounds of {args.seconds:g} s per configuration, median round "
-        "shown. Queries per request: mean over 40 visitors, steady state.",
-        "",
-        "| page | segments enabled | requests/s | vs plain | each round | p50 | p99 | SQL queries "
-        "per request | segments chosen | errors |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
-    ]
-    for label, _, _ in configurations:
+    def median_round(label):
         ordered = sorted(rows[label], key=lambda row: row[0])
-        rate, result, _ = ordered[len(ordered) // 2]
-        errors = sum(r.errors for _, r, _ in rows[label])
-        chosen = len(result.segments) if result.segments else "–"
+        return ordered[len(ordered) // 2]
+
+    rates = {config.label: median_round(config.label)[0] for config in configurations}
+    stock = next((rates[c.label] for c in configurations if c.server == "stock"), None)
+    plain = next(rates[c.label] for c in configurations if "plain" in c.label)
+    lines = [
+        f"Command: `{command_line(args)}`",
+        "",
+        "One gunicorn per project, the same command line (`gunicorn querycount:application "
+        "--workers=2`, sync workers, production settings), the same PostgreSQL and Redis, "
+        f"{args.clients} client threads of the script on this machine; {args.rounds} interleaved "
+        f"rounds of {args.seconds:g} s (after 2 s of warm-up) per configuration, median round "
+        "shown. Requests to ours carry the cookie of one of "
+        f"{VISITORS} visitors, to wagtail-personalisation the session cookie of one of "
+        f"{VISITORS}; the stock page is requested without a cookie. SQL queries per request: "
+        "counted server-side for every project by the same WSGI wrapper "
+        "(bench/peers/querycount.py), mean over the median round's requests. The baselines "
+        "are described in bench/peers/README.md.",
+        "",
+        "| page | segments | requests/s | vs stock Wagtail | vs our plain | each round | p50 "
+        "| p99 | SQL queries per request | cache hit rate | variants served | errors |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for config in configurations:
+        rate, result, _ = median_round(config.label)
+        errors = sum(r.errors for _, r, _ in rows[config.label])
+        queries = f"{statistics.mean(result.queries):.1f}" if result.queries else "–"
+        hit_rate = f"{result.hits / result.requests:.0%}" if config.hit_header else "–"
         lines.append(
-            f"| {label} | {enabled[label] if 'personalized,' in label else '–'} "
-            f"| **{rate:,.0f}** | {rate / baseline:.2f}× "
-            f"| {' / '.join(f'{r:,.0f}' for r, _, _ in rows[label])} "
-            f"| {percentile(result.latencies, 0.5):.1f} "
-            f"ms | {percentile(result.latencies, 0.99):.1f} ms | {queries[label]:.1f} | {chosen} "
-            f"| {errors} |"
+            f"| {config.label} | {config.segments or '–'} | **{rate:,.1f}** "
+            f"| {f'{rate / stock:.2f}×' if stock else '–'} | {rate / plain:.2f}× "
+            f"| {' / '.join(f'{r:,.1f}' for r, _, _ in rows[config.label])} "
+            f"| {percentile(result.latencies, 0.5):.1f} ms "
+            f"| {percentile(result.latencies, 0.99):.1f} ms | {queries} | {hit_rate} "
+            f"| {len(result.segments) or '–'} | {errors} |"
         )
+    for label in PENDING:
+        lines.append(f"| {label} | {SEGMENTS} | *not built yet (issue 17)* |" + " |" * 9)
     lines += [
         "",
-        "*Segments chosen*: how many different variants (segment ids or `default`) the "
+        "*Variants served*: how many different variants (segment ids or `default`) our "
         "personalized page served in the median round — the visitors really get different "
-        "content. Target: personalized at 100 segments ≥ 0.9× the plain page's requests/s, "
-        "with queries per request independent of the number of segments.",
+        "content (neither baseline's segments match the bench's visitors). *Cache hit rate*: "
+        "for configurations served from a cache (issue 17), the share of responses it "
+        "answered. Targets: without a render cache, personalized at 100 segments ≥ 1.0× our "
+        "plain page (≥ 0.9× before issue 17), with queries per request independent of the "
+        "number of segments.",
+        "",
+        f"Conditions: a shared machine ({os.cpu_count()} cores; other work may run beside the "
+        "bench, so compare the ratios of one run rather than absolute figures across runs); "
+        f"servers, PostgreSQL, Redis and the client share the cores. Set-up took {set_up:.0f} s, "
+        f"the whole run {total:.0f} s.",
         "",
         machine_description(),
     ]

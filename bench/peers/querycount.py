@@ -1,0 +1,41 @@
+"""The WSGI entry point every server of bench/pages.py runs behind, ours and the baselines alike:
+it loads the Django application named by BENCH_WSGI_APPLICATION ("module:attribute") and
+answers each request with an `X-Bench-Queries` header, the number of SQL statements the request
+ran on the default database. The same counting for all, server-side, under the real load.
+
+Only the standard library and Django are imported, so the baselines' own venv can load it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from django.db import connection
+
+HEADER = "X-Bench-Queries"
+
+
+def _load(target: str):
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute or "application")
+
+
+_application = _load(os.environ["BENCH_WSGI_APPLICATION"])
+
+
+def application(environ, start_response):
+    """Django's WSGI handler calls `start_response` once the response is built (middleware,
+    session save and all), so the count is complete for every non-streaming page."""
+    count = 0
+
+    def counter(execute, sql, params, many, context):
+        nonlocal count
+        count += 1
+        return execute(sql, params, many, context)
+
+    def counted_start_response(status, headers, exc_info=None):
+        return start_response(status, [*headers, (HEADER, str(count))], exc_info)
+
+    with connection.execute_wrapper(counter):
+        return _application(environ, counted_start_response)
