@@ -13,6 +13,8 @@ from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.admin import messages as admin_messages
@@ -20,12 +22,14 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.models import Page
 
 from config.jobs import enqueue
+from experiments.allocation_form import slice_label
 from experiments.chart import (
     cumulative_rate_svg,
     forest_axis,
     forest_scale,
     percent,
     uplift_bar_svg,
+    weight_history_svg,
 )
 from experiments.jobs import snapshot_aggregates
 from experiments.models import AnalysisMethod, Experiment, TransitionError, Variant
@@ -57,7 +61,7 @@ CSV_COLUMNS = [
 
 def _experiment(pk: int) -> Experiment:
     return get_object_or_404(
-        Experiment.objects.select_related("winner", "snapshot").prefetch_related(
+        Experiment.objects.select_related("winner", "snapshot", "layer").prefetch_related(
             "variants", "goals"
         ),
         pk=pk,
@@ -150,6 +154,7 @@ def presented(report: dict, experiment: Experiment) -> dict:
         progress["percent"] = round(progress["share_of_plan"] * 100)
     report["run"]["display"] = _present_run(report["run"])
     _present_guardrails(report["guardrails"])
+    _present_allocation(report)
     return report
 
 
@@ -187,6 +192,43 @@ def _present_guardrails(guardrails: dict) -> None:
         alert["detected"] = datetime.fromisoformat(alert["detected_at"])
     paused = [alert["detected"] for alert in guardrails["alerts"] if alert["paused"]]
     guardrails["paused_by_check"] = paused[0] if paused else None
+
+
+def _present_allocation(report: dict) -> None:
+    """The layer slice as percentages; a bandit's weights, chances and history for its
+    section (chart, table) with times in the site's time zone."""
+    layer = report["experiment"].get("layer")
+    if layer is not None:
+        layer["slice"] = slice_label(layer["start"], layer["end"])
+    bandit = report.get("bandit")
+    if bandit is None:
+        return
+    names = list(bandit["weights"])
+    chances = bandit["chance_to_be_best"] or {}
+    bandit["arms"] = [
+        {
+            "name": name,
+            "weight": percent(bandit["weights"][name]),
+            "chance": percent(chances.get(name), 0),
+        }
+        for name in names
+    ]
+    for row in bandit["history"]:
+        row["when"] = localtime(datetime.fromisoformat(row["computed_at"]))
+        row["label"] = date_format(row["when"], "j M, H:i")
+        row["cells"] = [
+            {
+                "weight": percent(row["weights"].get(name)),
+                "exposures": row["exposures"].get(name, 0),
+                "conversions": row["conversions"].get(name, 0),
+            }
+            for name in names
+        ]
+    bandit["names"] = names
+    bandit["floor_display"] = percent(bandit["floor"], 1)
+    bandit["chart"] = weight_history_svg(bandit["history"], names)
+    if bandit["updated_at"]:
+        bandit["updated"] = localtime(datetime.fromisoformat(bandit["updated_at"]))
 
 
 # THE REPORT

@@ -10,6 +10,7 @@ already assigned keep their variant: a stored assignment wins over the weights
 
 from __future__ import annotations
 
+import copy
 import datetime
 import logging
 
@@ -42,8 +43,10 @@ def _variants(experiment: Experiment) -> list[Variant]:
 
 
 def _primary_goal_id(experiment: Experiment) -> int | None:
-    goals = sorted(experiment.goals.all(), key=lambda g: (not g.is_primary, g.sort_order or 0))
-    return goals[0].pk if goals else None
+    """The report's primary goal (`selectors.primary_goal`): never a guardrail."""
+    goals = [g for g in experiment.goals.all() if not g.is_guardrail]
+    primary = next((g for g in goals if g.is_primary), goals[0] if goals else None)
+    return primary.pk if primary else None
 
 
 def bandit_arms(*, experiment: Experiment, variants: list[Variant]) -> list[Arm]:
@@ -174,6 +177,19 @@ def bandit_summary(*, experiment: Experiment) -> dict | None:
         "chance_to_be_best": chances,
         "history": history,
     }
+
+
+def with_bandit_weights(*, experiment: Experiment, variants: list[Variant]) -> list[Variant]:
+    """For a bandit, copies of `variants` whose weight is the share each should have received
+    over time (`bandit_effective_weights`), which the report's sample-ratio check compares the
+    exposures with; fixed-weight experiments' variants unchanged."""
+    if experiment.allocation != Allocation.BANDIT or not variants:
+        return variants
+    effective = bandit_effective_weights(experiment=experiment, variants=variants)
+    copies = [copy.copy(variant) for variant in variants]
+    for variant, weight in zip(copies, effective, strict=True):
+        variant.weight = weight
+    return copies
 
 
 def bandit_effective_weights(*, experiment: Experiment, variants: list[Variant]) -> list[float]:

@@ -123,3 +123,60 @@ def uplift_bar_svg(row: dict, scale: tuple[float, float]) -> SafeString:
 def forest_axis(scale: tuple[float, float]) -> dict[str, str]:
     """The scale's labels for the column header: left end, right end."""
     return {"low": percent(scale[0], 0, signed=True), "high": percent(scale[1], 0, signed=True)}
+
+
+def weight_history_svg(history: list[dict], names: list[str]) -> str:
+    """A bandit's weights over time: one step line per variant (a weight holds until the next
+    reweighting), the legend below in HTML with each variant's current weight."""
+    if not history:
+        return '<p class="help-block">' + escape(_("Not reweighted yet.")) + "</p>"
+    times = [row.get("label") or row["computed_at"] for row in history]
+    steps = max(len(history) - 1, 1)
+
+    def x(index: float) -> float:
+        return PAD + index * (WIDTH - 2 * PAD) / steps
+
+    def y(weight: float) -> float:
+        return HEIGHT - PAD - weight * (HEIGHT - 2 * PAD)
+
+    parts = [
+        f'<svg role="img" aria-label="{escape(_("Weight of each variant over time"))}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" style="max-width:{WIDTH}px">',
+        f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" '
+        f'stroke="#999"/>',
+        f'<text x="{PAD}" y="{PAD - 10}" font-size="12">100 %</text>',
+        f'<text x="{PAD}" y="{HEIGHT - 10}" font-size="12">{escape(times[0])}</text>',
+        f'<text x="{WIDTH - PAD}" y="{HEIGHT - 10}" font-size="12" text-anchor="end">'
+        f"{escape(times[-1])}</text>",
+    ]
+    legend = []
+    for index, name in enumerate(names):
+        colour = COLOURS[index % len(COLOURS)]
+        weights = [float(row["weights"].get(name, 0)) for row in history]
+        points = []
+        for step, weight in enumerate(weights):
+            if step:
+                points.append(f"{x(step):.1f},{y(weights[step - 1]):.1f}")
+            points.append(f"{x(step):.1f},{y(weight):.1f}")
+        if len(weights) == 1:
+            points.append(f"{x(1):.1f},{y(weights[0]):.1f}")
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" '
+            f'points="{" ".join(points)}"/>'
+        )
+        parts += [
+            f'<circle cx="{x(step):.1f}" cy="{y(weight):.1f}" r="3.5" fill="{colour}">'
+            f"<title>{escape(name)}, {escape(times[step])}: {escape(percent(weight))}</title>"
+            f"</circle>"
+            for step, weight in enumerate(weights)
+        ]
+        legend.append((colour, name, percent(weights[-1])))
+    parts.append("</svg>")
+    items = format_html_join(
+        "",
+        '<li><span class="swatch" style="background:{}"></span>{} <small>{}</small></li>',
+        legend,
+    )
+    return "".join(parts) + str(
+        format_html('<ul class="chart-legend" aria-label="{}">{}</ul>', _("Variants"), items)
+    )

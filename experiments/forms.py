@@ -16,6 +16,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets.slug import SlugInput
 from wagtail.models import Revision
 
+from experiments.allocation_form import AllocationFormMixin
 from experiments.models import (
     AnalysisMethod,
     Correction,
@@ -78,7 +79,7 @@ def _has_started(experiment) -> bool:
     )
 
 
-class ExperimentAdminForm(WagtailAdminModelForm):
+class ExperimentAdminForm(AllocationFormMixin, WagtailAdminModelForm):
     """Refuses what would make results meaningless, each with a message next to the field."""
 
     # ANALYSIS (declared here so they are validated and saved wherever the panels put them)
@@ -151,6 +152,7 @@ class ExperimentAdminForm(WagtailAdminModelForm):
         self._analysis_initial()
         self._key_from_name()
         self._weights_as_percentages()
+        self._allocation_presentation()
         self._segments_as_checkboxes()
         self._owner_choices()
         self._harm_direction_optional()

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from experiments.bandits import bandit_summary, with_bandit_weights
 from experiments.guardrails import guardrail_results
 from experiments.models import (
     Correction,
@@ -404,7 +405,8 @@ def experiment_report(*, experiment: Experiment, now: datetime | None = None) ->
     family, never in the verdict), the guardrail goals' one-sided tests for harm."""
     every_goal = list(experiment.goals.all())
     goals = [g for g in every_goal if not g.is_guardrail]
-    variants = _variants(experiment)
+    # a bandit's sample-ratio check compares with the weights in force over time
+    variants = with_bandit_weights(experiment=experiment, variants=_variants(experiment))
     primary = primary_goal(experiment)
     overall = _totals(DailyAggregate.objects.filter(experiment=experiment))
     segmented = _totals(SegmentAggregate.objects.filter(experiment=experiment, goal=primary))
@@ -444,6 +446,7 @@ def experiment_report(*, experiment: Experiment, now: datetime | None = None) ->
             variants=variants,
             totals=overall,
         ),
+        "bandit": bandit_summary(experiment=experiment),
     }
 
 
@@ -459,6 +462,17 @@ def _experiment_summary(experiment: Experiment) -> dict:
         "started_at": experiment.started_at.isoformat() if experiment.started_at else None,
         "stopped_at": experiment.stopped_at.isoformat() if experiment.stopped_at else None,
         "winner": experiment.winner.name if experiment.winner_id else None,
+        "allocation": experiment.allocation,
+        "layer": (
+            {
+                "key": experiment.layer.key,
+                "name": experiment.layer.name,
+                "start": experiment.namespace_start,
+                "end": experiment.namespace_end,
+            }
+            if experiment.layer_id
+            else None
+        ),
     }
 
 

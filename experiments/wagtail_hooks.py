@@ -17,11 +17,12 @@ from wagtail.admin.panels import (
     Panel,
 )
 from wagtail.admin.widgets.button import ListingButton
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from experiments import admin_views
 from experiments.forms import ExperimentAdminForm
 from experiments.holdout_admin import HoldoutReportViewSet, HoldoutViewSet
+from experiments.layer_admin import LayerViewSet
 from experiments.models import Experiment, ExperimentKind
 from experiments.services import page_variant
 from experiments.usage import pages_using, variant_choices
@@ -56,8 +57,6 @@ class ExperimentViewSet(SnippetViewSet):
     model = Experiment
     icon = "pick"
     menu_label = "Experiments"
-    menu_order = 210
-    add_to_admin_menu = True
     url_prefix = "experiments"
     url_namespace = "experiments_experiment"
     list_display = ["name", "key", "status", "started_at", "stopped_at"]
@@ -137,6 +136,27 @@ class ExperimentViewSet(SnippetViewSet):
                 ],
                 heading="Who takes part",
             ),
+            MultiFieldPanel(
+                [
+                    FieldPanel("layer"),
+                    FieldRowPanel(
+                        [
+                            FieldPanel("layer_share"),
+                            FieldPanel("namespace_start"),
+                            FieldPanel("namespace_end"),
+                        ]
+                    ),
+                    FieldPanel("allocation"),
+                    FieldRowPanel(
+                        [
+                            FieldPanel("bandit_burn_in"),
+                            FieldPanel("bandit_floor"),
+                            FieldPanel("bandit_interval_minutes"),
+                        ]
+                    ),
+                ],
+                heading=_("Layer and allocation"),
+            ),
             ExperimentPagesPanel(heading=_("Pages using this experiment")),
         ],
         base_form_class=ExperimentAdminForm,
@@ -157,9 +177,18 @@ class ExperimentViewSet(SnippetViewSet):
         ]
 
 
+class ExperimentsGroup(SnippetViewSetGroup):
+    """The Experiments menu: the experiments, and the layers that keep some apart."""
+
+    menu_label = _("Experiments")
+    menu_icon = "pick"
+    menu_order = 210
+    items = (ExperimentViewSet, LayerViewSet)
+
+
 @hooks.register("register_admin_viewset")
 def register_experiments_admin():
-    return ExperimentViewSet()
+    return ExperimentsGroup()
 
 
 @hooks.register("register_personalization_viewsets")

@@ -318,6 +318,15 @@ class RunSerializer(serializers.Serializer):
     exposures_per_day = _fraction()
 
 
+class LayerSliceSerializer(serializers.Serializer):
+    """The experiment's slice of its layer: no other experiment of the layer shares a visitor."""
+
+    key = serializers.CharField()
+    name = serializers.CharField()
+    start = _fraction("Start of the slice of the layer's visitors, 0-1.")
+    end = _fraction("End of the slice (excluded), 0-1.")
+
+
 class ExperimentSummarySerializer(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
@@ -329,6 +338,8 @@ class ExperimentSummarySerializer(serializers.Serializer):
     started_at = serializers.CharField(allow_null=True)
     stopped_at = serializers.CharField(allow_null=True)
     winner = serializers.CharField(allow_null=True)
+    allocation = serializers.ChoiceField(choices=["fixed", "bandit"])
+    layer = LayerSliceSerializer(allow_null=True)
 
 
 class GuardrailRowSerializer(ResultRowSerializer):
@@ -420,6 +431,7 @@ class ExperimentReportSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.ListField()),
         help_text="Per variant: [day, cumulative conversion rate of the primary goal].",
     )
+    bandit = BanditSerializer(allow_null=True, help_text="Null for fixed weights.")
     guardrails = GuardrailsSerializer()
 
 

@@ -335,7 +335,8 @@ def test_4_experiment_report_counts_the_visitors_exposure_and_sign_up(
     drain_jobs()  # the exposure and the sign-up event, stored by the worker
 
     page = admin_page
-    page.get_by_role("link", name="Experiments").click()
+    page.get_by_role("button", name="Experiments").click()  # the menu: Experiments, Layers
+    page.get_by_role("link", name="Experiments", exact=True).click()
     row = page.get_by_role("row").filter(has_text="Home hero headline")
     row.get_by_role("link", name="Report").click()
     expect(page).to_have_url(site(f"/admin/experiments/report/{experiment.pk}/"))
