@@ -160,8 +160,10 @@ def weight_history_svg(history: list[dict], names: list[str]) -> str:
             points.append(f"{x(step):.1f},{y(weight):.1f}")
         if len(weights) == 1:
             points.append(f"{x(1):.1f},{y(weights[0]):.1f}")
+        # earlier lines drawn wider, so a line hidden under an equal later one still shows
+        width = 2.5 + 1.5 * (len(names) - 1 - index)
         parts.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" '
+            f'<polyline fill="none" stroke="{colour}" stroke-width="{width:g}" '
             f'points="{" ".join(points)}"/>'
         )
         parts += [
