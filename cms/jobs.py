@@ -27,3 +27,13 @@ def warm_renditions(image_id: int) -> int:
         return 0
     renditions = image.get_renditions(*WARM_RENDITION_SPECS)
     return len(renditions)
+
+
+def record_revision_usage(revision_id: int) -> bool:
+    """Record what a page revision depends on (for one saved before the record existed)."""
+    from wagtail.models import Revision
+
+    from cms.render_cache.usage import usage_record  # noqa: PLC0415
+
+    revision = Revision.objects.filter(pk=revision_id).first()
+    return revision is not None and usage_record(revision=revision) is not None

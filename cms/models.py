@@ -152,3 +152,25 @@ class ContentPage(PersonalizedPreviewMixin, Page):
     def card_image(self):
         """The picture used when this page is listed in a section."""
         return self.hero_image
+
+
+class RevisionPersonalization(models.Model):
+    """What a saved page revision's content depends on besides the page itself: the segments
+    its blocks consult (in the order they consult them), the experiments its A/B blocks test
+    and the kinds of per-visitor blocks ("holes") it holds.
+
+    Recorded when the revision is saved or published (`cms.signals`), so a request's
+    personalization key (`cms.render_cache.keys`) is built from one stored row, never by
+    walking the StreamField per request."""
+
+    revision = models.OneToOneField(
+        "wagtailcore.Revision", on_delete=models.CASCADE, related_name="personalization"
+    )
+    page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+    segment_ids = models.JSONField(default=list, blank=True)
+    experiment_keys = models.JSONField(default=list, blank=True)
+    holes = models.JSONField(default=list, blank=True)
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"revision {self.revision_id}: segments {self.segment_ids}"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.template.loader import render_to_string
 from wagtail import blocks
 
+from cms.holes import filler, recording_in
 from personalization.journeys.onsite import onsite_message_take
 
 
@@ -24,6 +26,8 @@ class NotificationBlock(blocks.StructBlock):
         icon = "mail"
         label = "Journey notification slot"
         template = "journeys/notification.html"
+
+    hole_kind = "notification"  # the visitor's own message, taken when the hole is filled
 
     def chosen_content(self, value, request) -> tuple[object, dict]:
         """(None, meta with the message or None): shared by the site and the API."""
@@ -47,3 +51,19 @@ class NotificationBlock(blocks.StructBlock):
         context["link_label"] = value["link_label"]
         context["fallback"] = value["fallback"]
         return context
+
+    def render(self, value, context=None):
+        recording = recording_in(context)
+        if recording is None:
+            return super().render(value, context)
+        return recording.placeholder(
+            self.hole_kind,
+            {"slot": "block", "link_label": value["link_label"], "fallback": value["fallback"]},
+        )
+
+
+@filler(NotificationBlock.hole_kind)
+def _fill_notification(payload: dict, request) -> str:
+    """The visitor's waiting message (taken now, once), else the block's fallback."""
+    message = onsite_message_take(request) if request is not None else None
+    return render_to_string("journeys/notification.html", {**payload, "message": message})

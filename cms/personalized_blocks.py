@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from wagtail import blocks
 from wagtail.blocks.list_block import ListBlockValidationError, ListValue
@@ -21,6 +22,7 @@ from cms.blocks import (
     QuoteBlock,
 )
 from cms.experiment_blocks import EXPERIMENT_SELECT_ATTRS, VariantChoiceBlock
+from cms.holes import filler, recording_in
 from cms.notification_blocks import NotificationBlock
 from personalization.choices import PetType
 from personalization.events.models import EventType
@@ -63,14 +65,28 @@ class GreetingBlock(blocks.StructBlock):
         icon = "user"
         template = "blocks/greeting_block.html"
 
-    def choose(self, value, resolution: Resolution | None) -> dict:
+    hole_kind = "greeting"  # per visitor: a hole in the render cache's shared body
+
+    @staticmethod
+    def greeting_for(value, resolution: Resolution | None) -> dict:
+        """The greeting of a block value (or of its settings as a plain dict) for a visitor."""
         traits = (resolution.attributes.get("traits") if resolution else None) or {}
         name, pet = traits.get("name"), traits.get("pet")
         text = value["greeting"].replace("{name}", name) if name else value["anonymous_greeting"]
-        image = {"dog": value["dog_image"], "cat": value["cat_image"]}.get(pet) or (
-            value["other_image"] if pet else None
+        image = {"dog": value.get("dog_image"), "cat": value.get("cat_image")}.get(pet) or (
+            value.get("other_image") if pet else None
         )
         return {"text": text, "name": name, "pet": pet, "image": image}
+
+    def choose(self, value, resolution: Resolution | None) -> dict:
+        return self.greeting_for(value, resolution)
+
+    def render(self, value, context=None):
+        recording = recording_in(context)
+        if recording is None:
+            return super().render(value, context)
+        settings = {name: value.get(name) for name in self.child_blocks}
+        return recording.placeholder(self.hole_kind, settings)
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context)
@@ -93,13 +109,28 @@ class ProfileFormBlock(blocks.StructBlock):
         icon = "form"
         template = "blocks/profile_form_block.html"
 
+    hole_kind = "profile_form"  # shown until this visitor has answered it
+
+    @staticmethod
+    def answered(request) -> bool:
+        """Whether the request's visitor has told us their name and pet."""
+        resolution = resolve(request) if request is not None else None
+        traits = (resolution.attributes.get("traits") if resolution else None) or {}
+        return bool(traits.get("name") and traits.get("pet"))
+
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context)
-        resolution = request_resolution(parent_context)
-        traits = (resolution.attributes.get("traits") if resolution else None) or {}
-        context["known"] = bool(traits.get("name") and traits.get("pet"))
+        context["known"] = self.answered((parent_context or {}).get("request"))
         context["pet_choices"] = PetType.choices
         return context
+
+    def render(self, value, context=None):
+        recording = recording_in(context)
+        if recording is None:
+            return super().render(value, context)
+        form = {**self.get_context(value, parent_context=context), "known": False}
+        html = render_to_string(self.meta.template, form)
+        return recording.placeholder(self.hole_kind, {"html": html})
 
 
 class LazyVariantStream(blocks.StreamBlock):
@@ -147,6 +178,8 @@ class OfferBlock(blocks.StructBlock):
         icon = "tag"
         template = "blocks/offer_block.html"
 
+    hole_kind = "offer"  # the offer or its fallback, by this visitor's impressions
+
     @staticmethod
     def shown_count(value, resolution: Resolution | None, visitor) -> int:
         from django.utils import timezone
@@ -161,14 +194,20 @@ class OfferBlock(blocks.StructBlock):
             return entry.get("week_count", 0) if entry.get("week") == week else 0
         return entry.get("day_count", 0) if entry.get("day") == today.isoformat() else 0
 
-    def capped(self, value, request) -> bool:
-        """Whether this visitor has seen the offer its cap's number of times already."""
+    @classmethod
+    def capped_for(cls, value, request) -> bool:
+        """Whether this visitor has seen the offer its cap's number of times already (`value`:
+        the block's value, or its settings as a plain dict)."""
         if not value["cap"]:
             return False
         visitor = getattr(request, "visitor", None) if request is not None else None
-        return self.shown_count(value, None, visitor) >= value["cap"]
+        return cls.shown_count(value, None, visitor) >= value["cap"]
 
-    def record_impression(self, value, request) -> None:
+    def capped(self, value, request) -> bool:
+        return self.capped_for(value, request)
+
+    @staticmethod
+    def record_impression(value, request) -> None:
         if request is None or getattr(request, "is_preview", False):
             return
         user = request.user if request.user.is_authenticated else None
@@ -201,6 +240,23 @@ class OfferBlock(blocks.StructBlock):
         fallback, meta = self.chosen_content(value, request)
         context["capped"] = meta["capped"]
         return context
+
+    def render(self, value, context=None):
+        """In a render for the cache: a hole holding both faces of the offer (no impression is
+        counted until the hole is filled for a visitor)."""
+        recording = recording_in(context)
+        if recording is None:
+            return super().render(value, context)
+        base = blocks.StructBlock.get_context(self, value, parent_context=context)
+        settings = {name: value[name] for name in ("offer_key", "cap", "cap_period")}
+        return recording.placeholder(
+            self.hole_kind,
+            {
+                "settings": settings,
+                "offer_html": render_to_string(self.meta.template, {**base, "capped": False}),
+                "fallback_html": render_to_string(self.meta.template, {**base, "capped": True}),
+            },
+        )
 
 
 def experiment_choices() -> list[tuple[str, str]]:
@@ -473,3 +529,28 @@ class BodyStreamBlock(blocks.StreamBlock):
     offer = OfferBlock()
     experiment = ExperimentBlock()
     notification = NotificationBlock()
+
+
+# HOLES: EACH PER-VISITOR BLOCK FILLED FOR ONE REQUEST (`cms.holes`)
+# ------------------------------------------------------------------------------
+
+
+@filler(GreetingBlock.hole_kind)
+def _fill_greeting(settings: dict, request) -> str:
+    greeting = GreetingBlock.greeting_for(settings, resolve(request))
+    return render_to_string("blocks/greeting_block.html", {"greeting": greeting})
+
+
+@filler(ProfileFormBlock.hole_kind)
+def _fill_profile_form(payload: dict, request) -> str:
+    return "" if ProfileFormBlock.answered(request) else payload["html"]
+
+
+@filler(OfferBlock.hole_kind)
+def _fill_offer(payload: dict, request) -> str:
+    """The offer, counting the impression, or its fallback once this visitor is capped."""
+    settings = payload["settings"]
+    if OfferBlock.capped_for(settings, request):
+        return payload["fallback_html"]
+    OfferBlock.record_impression(settings, request)
+    return payload["offer_html"]

@@ -46,6 +46,7 @@ __all__ = [
     "page_variant",
     "stored_assignments",
     "variant_for",
+    "variant_peek",
     "visitor_experiments_merge",
 ]
 
@@ -195,6 +196,22 @@ def variant_for(request, key: str) -> VariantChoice | None:
     if choice.counted and not getattr(request, "is_preview", False):
         _record_exposure_once(request, choice)
     return choice
+
+
+def variant_peek(request, key: str) -> VariantChoice | None:
+    """What `variant_for` answers for experiment `key`, without recording anything: for a
+    cache key, which must know the variant before deciding whether to render
+    (`cms.render_cache.keys`). Serving still goes through `variant_for`."""
+    memo = getattr(request, "_experiment_choices", None) or {}
+    if key in memo:
+        return memo[key]
+    spec = running_experiments().by_key.get(key)
+    if spec is None:
+        declared = declared_winners().by_key.get(key)
+        if declared is None:
+            return None
+        return VariantChoice(declared.experiment, declared.winner, False, "winner")
+    return _choose(request, spec)
 
 
 def _choose(request, spec: ExperimentSpec) -> VariantChoice:

@@ -155,6 +155,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "personalization.middleware.VisitorMiddleware",
     "personalization.consent.ConsentMiddleware",
+    # Site pages from the segment-keyed render cache (after everything the key reads; inside
+    # the CSRF middleware, which sets the cookie a filled CSRF hole asks for).
+    "cms.render_cache.middleware.RenderCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -177,6 +180,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
                 "cms.context_processors.site_navigation",
+                "cms.context_processors.render_cache_holes",
             ],
         },
     },
@@ -249,6 +253,12 @@ REST_FRAMEWORK = {
 # SECURITY
 # ------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read from the cache and written through to the database: a member's page from
+# the render cache then costs no session query, and a cache outage falls back to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# The segment-keyed render cache (cms.render_cache): on by default; entries also expire.
+RENDER_CACHE_ENABLED = bool_setting("RENDER_CACHE_ENABLED", True)
+RENDER_CACHE_TTL = int_setting("RENDER_CACHE_TTL", 600, minimum=1)
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "SAMEORIGIN"
 SECURE_CONTENT_TYPE_NOSNIFF = True

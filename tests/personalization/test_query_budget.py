@@ -18,6 +18,13 @@ pytestmark = pytest.mark.django_db
 PARAGRAPH = {"type": "paragraph", "value": "<p>Everyone reads this.</p>"}
 
 
+@pytest.fixture(autouse=True)
+def rendered_every_time(settings):
+    """These budgets are of rendering a page (what a render-cache miss costs); a cache hit's
+    own budget is tested in tests/cms/test_render_cache.py."""
+    settings.RENDER_CACHE_ENABLED = False
+
+
 def make_segments(count: int) -> list[Segment]:
     segments = [
         Segment(

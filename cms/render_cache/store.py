@@ -1,0 +1,122 @@
+"""Where rendered pages are kept: the default cache (Redis with REDIS_URL, local memory in the
+embedded default), under one key scheme for the site's HTML and the API's JSON.
+
+- A **route** maps (host, path) to the live page Wagtail served there: its id, live revision,
+  the view restrictions over it and below it (for its listings), and the revision's usage. A
+  hit needs no routing query.
+- A **render** is one body per (format, page, revision, personalization key): the shared body
+  with placeholders, its holes, and the experiments a visitor with that key is counted in.
+
+Every name carries the content *generation*, which changes when a page is published,
+unpublished, moved or deleted, when a view restriction or an image changes: the whole cache is
+then new (a site's navigation and listings change with any page). With a per-process cache the
+generation is re-derived from Wagtail's log entries every few seconds, so a change made in
+another process (a scheduled publish in a worker) shows there too. Entries also expire (TTL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Max
+
+from cms.render_cache.usage import Usage
+from personalization.resolver import version_token_ttl
+
+logger = logging.getLogger(__name__)
+
+GENERATION_KEY = "render:generation"
+
+
+def ttl() -> int:
+    return getattr(settings, "RENDER_CACHE_TTL", 600)
+
+
+def enabled() -> bool:
+    return getattr(settings, "RENDER_CACHE_ENABLED", True)
+
+
+def generation() -> str:
+    """The current content generation (see the module's docstring)."""
+    token = cache.get(GENERATION_KEY)
+    if token:
+        return token
+    from wagtail.models import ModelLogEntry, PageLogEntry
+
+    pages = PageLogEntry.objects.aggregate(last=Max("id"))["last"] or 0
+    models = ModelLogEntry.objects.aggregate(last=Max("id"))["last"] or 0
+    token = f"log{pages}.{models}"
+    cache.set(GENERATION_KEY, token, version_token_ttl())
+    return token
+
+
+def bump_generation() -> None:
+    """Every process renders afresh from its next request (a new generation in the shared
+    cache; with a per-process cache, other processes notice within a few seconds)."""
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, version_token_ttl())
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
+
+
+# ROUTES
+# ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """The live page served at one address, as a cache hit needs it."""
+
+    page_id: int
+    url_path: str
+    revision_id: int
+    restrictions_over: tuple = ()
+    restrictions_below: tuple = ()
+    usage: Usage = field(default_factory=Usage)
+
+
+def _route_key(host: str, path: str, gen: str) -> str:
+    return f"render:route:{_digest(gen, host, path)}"
+
+
+def route_get(host: str, path: str) -> Route | None:
+    route = cache.get(_route_key(host, path, generation()))
+    return route if isinstance(route, Route) else None
+
+
+def route_set(host: str, path: str, route: Route) -> None:
+    cache.set(_route_key(host, path, generation()), route, ttl())
+
+
+# RENDERS
+# ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Render:
+    """One shared body: placeholders in place of the holes, and what serving it records."""
+
+    body: str
+    holes: list[tuple[str, Any]]
+    content_type: str
+    counted_experiments: tuple[str, ...] = ()
+
+
+def render_key(kind: str, route: Route, key_digest: str) -> str:
+    return f"render:{kind}:{generation()}:{route.page_id}:{route.revision_id}:{key_digest}"
+
+
+def render_get(kind: str, route: Route, key_digest: str) -> Render | None:
+    render = cache.get(render_key(kind, route, key_digest))
+    return render if isinstance(render, Render) else None
+
+
+def render_set(kind: str, route: Route, key_digest: str, render: Render) -> None:
+    cache.set(render_key(kind, route, key_digest), render, ttl())
