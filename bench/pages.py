@@ -482,7 +482,7 @@ def main() -> None:
     import django
     import redis
 
-    started = time.monotonic()
+    started, load_before = time.monotonic(), os.getloadavg()[0]
 
     def progress(message: str) -> None:
         print(f"[{time.monotonic() - started:4.0f} s] {message}", file=sys.stderr, flush=True)
@@ -589,7 +589,8 @@ def main() -> None:
             shutil.rmtree(PEERS_VAR / f"media-{peer.key}", ignore_errors=True)
         redis.Redis.from_url(REDIS_URL).flushdb()
 
-    lines = report(configurations, rows, args, set_up, time.monotonic() - started)
+    load = (load_before, os.getloadavg()[0])
+    lines = report(configurations, rows, args, set_up, time.monotonic() - started, load)
     print("\n".join(lines))
     if args.write:
         from bench.report import write_section
@@ -604,16 +605,24 @@ def command_line(args) -> str:
     return f".venv/bin/python bench/pages.py {options} --write docs/benchmarks.md"
 
 
-def report(configurations, rows, args, set_up: float, total: float) -> list[str]:
+def report(configurations, rows, args, set_up: float, total: float, load) -> list[str]:
     from bench.report import machine_description
 
     def median_round(label):
         ordered = sorted(rows[label], key=lambda row: row[0])
         return ordered[len(ordered) // 2]
 
-    rates = {config.label: median_round(config.label)[0] for config in configurations}
-    stock = next((rates[c.label] for c in configurations if c.server == "stock"), None)
-    plain = next(rates[c.label] for c in configurations if "plain" in c.label)
+    def ratio(label: str, base: str | None) -> str:
+        """The median over rounds of the rate against `base`'s rate in the same round: each
+        round measures every configuration back to back, so a busy spell of the machine
+        weighs on both sides of a ratio."""
+        if base is None:
+            return "–"
+        pairs = zip(rows[label], rows[base], strict=True)
+        return f"{statistics.median(a[0] / b[0] for a, b in pairs if b[0]):.2f}×"
+
+    stock = next((c.label for c in configurations if c.server == "stock"), None)
+    plain = next(c.label for c in configurations if "plain" in c.label)
     lines = [
         f"Command: `{command_line(args)}`",
         "",
@@ -621,16 +630,18 @@ def report(configurations, rows, args, set_up: float, total: float) -> list[str]
         "--workers=2`, sync workers, production settings), the same PostgreSQL and Redis, "
         f"{args.clients} client threads of the script on this machine; {args.rounds} interleaved "
         f"rounds of {args.seconds:g} s (after 2 s of warm-up) per configuration, median round "
-        "shown. Requests to ours carry the cookie of one of "
+        "shown (its requests/s, latencies and queries; *requests* is how many it measured); the "
+        "ratios are the median over rounds of the ratio within each round, where every "
+        "configuration ran back to back. Requests to ours carry the cookie of one of "
         f"{VISITORS} visitors, to wagtail-personalisation the session cookie of one of "
         f"{VISITORS}; the stock page is requested without a cookie. SQL queries per request: "
         "counted server-side for every project by the same WSGI wrapper "
         "(bench/peers/querycount.py), mean over the median round's requests. The baselines "
         "are described in bench/peers/README.md.",
         "",
-        "| page | segments | requests/s | vs stock Wagtail | vs our plain | each round | p50 "
-        "| p99 | SQL queries per request | cache hit rate | variants served | errors |",
-        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| page | segments | requests/s | vs stock Wagtail | vs our plain | each round | requests "
+        "| p50 | p99 | SQL queries per request | cache hit rate | variants served | errors |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for config in configurations:
         rate, result, _ = median_round(config.label)
@@ -639,27 +650,29 @@ def report(configurations, rows, args, set_up: float, total: float) -> list[str]
         hit_rate = f"{result.hits / result.requests:.0%}" if config.hit_header else "–"
         lines.append(
             f"| {config.label} | {config.segments or '–'} | **{rate:,.1f}** "
-            f"| {f'{rate / stock:.2f}×' if stock else '–'} | {rate / plain:.2f}× "
+            f"| {ratio(config.label, stock)} | {ratio(config.label, plain)} "
             f"| {' / '.join(f'{r:,.1f}' for r, _, _ in rows[config.label])} "
-            f"| {percentile(result.latencies, 0.5):.1f} ms "
+            f"| {result.requests} | {percentile(result.latencies, 0.5):.1f} ms "
             f"| {percentile(result.latencies, 0.99):.1f} ms | {queries} | {hit_rate} "
             f"| {len(result.segments) or '–'} | {errors} |"
         )
     for label in PENDING:
-        lines.append(f"| {label} | {SEGMENTS} | *not built yet (issue 17)* |" + " |" * 9)
+        lines.append(f"| {label} | {SEGMENTS} | *not built yet (issue 17)* |" + " |" * 10)
     lines += [
         "",
         "*Variants served*: how many different variants (segment ids or `default`) our "
         "personalized page served in the median round — the visitors really get different "
         "content (neither baseline's segments match the bench's visitors). *Cache hit rate*: "
         "for configurations served from a cache (issue 17), the share of responses it "
-        "answered. Targets: without a render cache, personalized at 100 segments ≥ 1.0× our "
-        "plain page (≥ 0.9× before issue 17), with queries per request independent of the "
-        "number of segments.",
+        "answered. Targets (issue 17): without a render cache, personalized at 100 segments ≥ "
+        "1.0× our plain page, with queries per request independent of the number of segments; "
+        "with the render cache ≥ 3× the stock Wagtail page (aim: 5×), hit rate ≥ 95 % after "
+        "warm-up; through Varnish ≥ 20× the stock Wagtail page.",
         "",
         f"Conditions: a shared machine ({os.cpu_count()} cores; other work may run beside the "
         "bench, so compare the ratios of one run rather than absolute figures across runs); "
-        f"servers, PostgreSQL, Redis and the client share the cores. Set-up took {set_up:.0f} s, "
+        f"servers, PostgreSQL, Redis and the client share the cores. Load average (1 min) "
+        f"before the run {load[0]:.1f}, after it {load[1]:.1f}. Set-up took {set_up:.0f} s, "
         f"the whole run {total:.0f} s.",
         "",
         machine_description(),
