@@ -21,7 +21,6 @@ from django.utils.cache import patch_cache_control
 from cms import holes as holes_module
 from cms.render_cache import store
 from cms.render_cache.keys import personalization_key
-from cms.render_cache.usage import revision_usage
 
 logger = logging.getLogger(__name__)
 
@@ -111,21 +110,6 @@ def serve_cached(request) -> HttpResponse | None:
     return _respond(request, render, key.digest, "hit")
 
 
-def _route_of(page) -> store.Route:
-    from cms.selectors import view_restrictions_below
-
-    over = tuple(page.get_view_restrictions().prefetch_related("groups"))
-    below = tuple(view_restrictions_below(page).select_related("page").prefetch_related("groups"))
-    return store.Route(
-        page_id=page.pk,
-        url_path=page.url_path,
-        revision_id=page.live_revision_id or 0,
-        restrictions_over=over,
-        restrictions_below=below,
-        usage=revision_usage(revision_id=page.live_revision_id or 0, page=page),
-    )
-
-
 def store_rendered(request, response, recording) -> HttpResponse:
     """After Wagtail rendered a page with placeholders: keep the shared body, fill the holes."""
     page = recording.page
@@ -141,7 +125,7 @@ def store_rendered(request, response, recording) -> HttpResponse:
         return _fill_in_place(request, response, recording)
     route = getattr(request, "_render_cache_route", None)
     if route is None or route.page_id != page.pk or route.revision_id != page.live_revision_id:
-        route = _route_of(page)
+        route = store.route_of(page)
         store.route_set(_host(request), request.path, route)
     key = personalization_key(request, route)
     memo = getattr(request, "_experiment_choices", None) or {}

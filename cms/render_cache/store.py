@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Max
 
-from cms.render_cache.usage import Usage
+from cms.render_cache.usage import Usage, revision_usage
 from personalization.resolver import version_token_ttl
 
 logger = logging.getLogger(__name__)
@@ -80,6 +80,23 @@ class Route:
     restrictions_over: tuple = ()
     restrictions_below: tuple = ()
     usage: Usage = field(default_factory=Usage)
+
+
+def route_of(page) -> Route:
+    """The route of a live page (a few queries: its restrictions and its revision's usage),
+    built the same way for the site and the API."""
+    from cms.selectors import view_restrictions_below
+
+    over = tuple(page.get_view_restrictions().prefetch_related("groups"))
+    below = tuple(view_restrictions_below(page).select_related("page").prefetch_related("groups"))
+    return Route(
+        page_id=page.pk,
+        url_path=page.url_path,
+        revision_id=page.live_revision_id or 0,
+        restrictions_over=over,
+        restrictions_below=below,
+        usage=revision_usage(revision_id=page.live_revision_id or 0, page=page),
+    )
 
 
 def _route_key(host: str, path: str, gen: str) -> str:
