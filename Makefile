@@ -63,9 +63,11 @@ worker: install
 cron: install
 	$(PY) manage.py rqcron personalization.scheduling
 
-## Install what the tests need and run them all.
+## Install what the tests need and run them all, on every core (`make test TEST_WORKERS=0`:
+## in one process).
+TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## Run every benchmark in bench/ and rewrite docs/benchmarks.md with the figures.
 bench: install

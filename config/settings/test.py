@@ -6,8 +6,26 @@ their reference-index work before the test looks.
 """
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
-from .base import *  # noqa: F403
+# A parallel run (pytest-xdist, `make test`) gives each worker its own Redis database: its jobs,
+# queues, locks and streams never meet another worker's (PostgreSQL test databases are per worker
+# already: pytest-django adds the worker's name). Set before the base settings read REDIS_URL,
+# so everything built from it — and every process a test starts — uses the worker's database.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ...
+
+
+def _redis_url_for_worker(url: str, worker: int) -> str:
+    """`url` on database (its own + worker) of the same server (16 databases by default)."""
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base + worker) % 16}"))
+
+
+if _WORKER.startswith("gw") and os.environ.get("REDIS_URL"):
+    os.environ["REDIS_URL"] = _redis_url_for_worker(os.environ["REDIS_URL"], int(_WORKER[2:]))
+
+from .base import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -15,7 +33,7 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 # Without Redis, jobs run in the caller, so a test sees their effect when the request returns
 # (tests/reliability/test_embedded_concurrency.py runs the writer thread under gunicorn).
 JOBS_INLINE_MODE = "immediate"
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+MEDIA_ROOT = BASE_DIR / "var" / f"test-media{'-' + _WORKER if _WORKER else ''}"  # noqa: F405
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
