@@ -32,7 +32,7 @@ from experiments.chart import (
     weight_history_svg,
 )
 from experiments.jobs import snapshot_aggregates
-from experiments.models import AnalysisMethod, Experiment, TransitionError, Variant
+from experiments.models import AnalysisMethod, Experiment, ExperimentKind, TransitionError, Variant
 from experiments.selectors import Verdict, experiment_report
 from experiments.signals import experiment_completed
 from experiments.usage import experiment_start, pages_using, start_problems
@@ -249,6 +249,7 @@ def report(request, pk: int):
             "chart": cumulative_rate_svg(data["series"]),
             "computed_at": getattr(getattr(experiment, "snapshot", None), "computed_at", None),
             "problems": experiment.readiness_problems() + start_problems(experiment=experiment),
+            "is_holdout": experiment.kind == ExperimentKind.HOLDOUT,
             "pages_using": pages_using(experiment=experiment),
             "variants": _variants(experiment),
             "fixed_horizon": experiment.analysis == AnalysisMethod.FIXED,
@@ -261,7 +262,12 @@ def report(request, pk: int):
             "header_buttons": [
                 HeaderButton(
                     _("Edit"),
-                    reverse("experiments_experiment:edit", args=[pk]),
+                    reverse(
+                        "experiments_holdout:edit"
+                        if experiment.kind == ExperimentKind.HOLDOUT
+                        else "experiments_experiment:edit",
+                        args=[pk],
+                    ),
                     icon_name="edit",
                 ),
                 HeaderButton(
@@ -320,9 +326,25 @@ def _guardrail_csv_rows(writer, guardrails: dict) -> None:
 # ------------------------------------------------------------------------------
 
 
+def _holdout_elsewhere(request, experiment: Experiment):
+    """A holdout is started, paused and stopped from its own page, and has no winner: the A/B
+    actions send the editor there."""
+    if experiment.kind != ExperimentKind.HOLDOUT:
+        return None
+    messages.error(
+        request,
+        _("“%(name)s” is a personalization holdout: start, pause or stop it from its own page.")
+        % {"name": experiment.name},
+    )
+    return redirect("experiments_holdout:edit", experiment.pk)
+
+
 def transition(request, pk: int, action: str):
     """Start or pause (POST); stop and roll back ("complete") after a confirmation (GET)."""
     experiment = get_object_or_404(Experiment, pk=pk)
+    elsewhere = _holdout_elsewhere(request, experiment)
+    if elsewhere is not None:
+        return elsewhere
     if action == "complete" and request.method == "GET":
         return _confirm(request, _experiment(pk), None)
     if request.method != "POST":
@@ -370,6 +392,9 @@ def declare_winner(request, pk: int):
     support this winner). POST: complete the experiment with the winner — every visitor gets its
     content at once — and link the draft revisions that put it into the pages for good."""
     experiment = _experiment(pk)
+    elsewhere = _holdout_elsewhere(request, experiment)
+    if elsewhere is not None:
+        return elsewhere
     chosen = request.POST.get("variant") or request.GET.get("variant")
     winner = next((v for v in _variants(experiment) if v.pk == _int(chosen)), None)
     if winner is None:
@@ -442,6 +467,8 @@ def _confirm(request, experiment: Experiment, winner: Variant | None):
         )
         title = _("Declare “%(variant)s” the winner?") % {"variant": winner.name}
         action = reverse("experiments_experiment:winner", args=[experiment.pk])
+    harms = (data.get("guardrails") or {}).get("harm") or []
+    winner_harms = [h for h in harms if winner is not None and h["variant"] == winner.name]
     return TemplateResponse(
         request,
         "experiments/admin/confirm.html",
@@ -451,7 +478,8 @@ def _confirm(request, experiment: Experiment, winner: Variant | None):
             "is_control": winner is not None and control is not None and winner.pk == control.pk,
             "report": data,
             "verdict": verdict,
-            "supported": supported,
+            "supported": supported and not winner_harms,
+            "winner_harms": winner_harms,
             "action": action,
             "page_title": title,
             "header_title": title,

@@ -286,7 +286,29 @@ class Experiment(ClusterableModel):
         if not any(g.is_primary for g in goals):
             problems.append("Choose one primary goal.")
         problems += [p for g in goals for p in g.problems()]
+        problems += self._layer_problems()
         return problems
+
+    def _layer_problems(self) -> list[str]:
+        """Two running experiments of one layer must not share a slice (the form refuses it;
+        this also holds for experiments made in code)."""
+        if self.layer_id is None:
+            return []
+        clashes = (
+            Experiment.objects.filter(
+                layer_id=self.layer_id,
+                status__in=[ExperimentStatus.RUNNING, ExperimentStatus.PAUSED],
+                namespace_start__lt=self.namespace_end,
+                namespace_end__gt=self.namespace_start,
+            )
+            .exclude(pk=self.pk)
+            .values_list("name", flat=True)
+        )
+        return [
+            _("Its slice of the layer overlaps “%(name)s”, which is running or paused.")
+            % {"name": name}
+            for name in clashes
+        ]
 
 
 class Variant(Orderable):

@@ -4,6 +4,7 @@ page editor's A/B blocks offer), and page-level experiments on the site."""
 from __future__ import annotations
 
 from django.http import JsonResponse
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -17,7 +18,7 @@ from wagtail.admin.panels import (
     Panel,
 )
 from wagtail.admin.widgets.button import ListingButton
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import EditView, SnippetViewSet, SnippetViewSetGroup
 
 from experiments import admin_views
 from experiments.forms import ExperimentAdminForm
@@ -51,10 +52,21 @@ def variant_choices_view(request):
     return JsonResponse(choices)
 
 
+class ExperimentEditView(EditView):
+    """A holdout opened by an A/B experiment's address is edited on its own form."""
+
+    def dispatch(self, request, *args, **kwargs):
+        kind = Experiment.objects.filter(pk=kwargs.get("pk")).values_list("kind", flat=True)
+        if kind.first() == ExperimentKind.HOLDOUT:
+            return redirect("experiments_holdout:edit", kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+
 class ExperimentViewSet(SnippetViewSet):
     """Experiments: variants, goals, targeting, and the report."""
 
     model = Experiment
+    edit_view_class = ExperimentEditView
     icon = "pick"
     menu_label = "Experiments"
     url_prefix = "experiments"

@@ -266,3 +266,20 @@ def test_the_check_reads_the_aggregates_not_the_events(owner):
     with CaptureQueriesContext(connection) as queries:
         check_guardrails()
     assert not [q for q in queries if Event._meta.db_table in q["sql"]]
+
+
+def test_declaring_a_harmful_variant_the_winner_warns_loudly(client, admin):
+    experiment = harmed()
+    b = experiment.variants.get(name="b")
+    client.force_login(admin)
+    html = client.get(f"/admin/experiments/report/{experiment.pk}/winner/?variant={b.pk}")
+    page = text(html.content.decode())
+    assert "“b” harms a guardrail" in page
+    assert "ships the harm shown above to every visitor" in page
+    control = experiment.variants.get(name="control")
+    other = text(
+        client.get(
+            f"/admin/experiments/report/{experiment.pk}/winner/?variant={control.pk}"
+        ).content.decode()
+    )
+    assert "harms a guardrail" not in other

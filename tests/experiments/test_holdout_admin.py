@@ -190,3 +190,23 @@ def test_a_holdout_without_goals_cannot_start(editor, dog_people):
 def test_the_menu_lists_holdouts_and_the_report_under_personalization(editor):
     page = editor.get("/admin/").content.decode()
     assert INDEX in page and "/admin/personalization/holdouts-report/" in page
+
+
+def test_a_holdout_has_no_winner_nor_ab_start_and_its_report_sends_the_editor_home(
+    editor, dog_people
+):
+    holdout = make_holdout(dog_people, 0.1)
+    report = editor.get(f"/admin/experiments/report/{holdout.pk}/").content.decode()
+    assert "Declare winner" not in report
+    assert f"/admin/personalization/holdouts/edit/{holdout.pk}/" in report
+    default = holdout.variants.get(name="default")
+    for response in (
+        editor.post(f"/admin/experiments/report/{holdout.pk}/winner/", {"variant": default.pk}),
+        editor.post(f"/admin/experiments/report/{holdout.pk}/pause/"),
+    ):
+        assert response.status_code == 302
+        assert response["Location"] == f"/admin/personalization/holdouts/edit/{holdout.pk}/"
+    holdout.refresh_from_db()
+    assert holdout.status == ExperimentStatus.RUNNING and holdout.winner is None
+    edit = editor.get(f"/admin/experiments/edit/{holdout.pk}/")
+    assert edit["Location"] == f"/admin/personalization/holdouts/edit/{holdout.pk}/"

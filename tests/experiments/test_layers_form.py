@@ -237,3 +237,22 @@ def test_the_results_api_names_the_layer_slice(layer):
         "end": 0.5,
     }
     assert body["experiment"]["allocation"] == "fixed" and body["bandit"] is None
+
+
+def test_starting_an_experiment_whose_slice_overlaps_a_running_one_is_refused():
+    """Made in code (no form): starting still refuses an overlap within the layer."""
+    from experiments.models import Experiment, ExperimentStatus, Layer, TransitionError
+
+    layer = Layer.objects.create(key="start-check", name="Start check")
+    running = Experiment.objects.create(
+        key="first-in-layer", name="First", layer=layer, namespace_start=0, namespace_end=0.6
+    )
+    Experiment.objects.filter(pk=running.pk).update(status=ExperimentStatus.RUNNING)
+    second = Experiment.objects.create(
+        key="second-in-layer", name="Second", layer=layer, namespace_start=0.5, namespace_end=1
+    )
+    assert any("overlaps “First”" in p for p in second.readiness_problems())
+    with pytest.raises(TransitionError, match="overlaps"):
+        second.start()
+    second.namespace_start = 0.6
+    assert not any("overlaps" in p for p in second.readiness_problems())
