@@ -7,15 +7,14 @@ from urllib.parse import urlsplit
 
 from django.http import HttpRequest
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
-from rest_framework.fields import DateTimeField
 from wagtail.models import Page, Site
 
 from cms.api.resolve import BodyResolution, image_json, page_link_json, stream_json
 from cms.models import ContentPage, HomePage, SectionPage
 from cms.selectors import page_children_visible, pages_visible, view_restrictions_below
+from experiments.services import page_variant
+from personalization.api.datetimes import api_datetime
 from personalization.resolver import resolve
-
-DATETIME = DateTimeField()
 
 
 def page_path(page: Page, request: HttpRequest) -> str:
@@ -25,7 +24,7 @@ def page_path(page: Page, request: HttpRequest) -> str:
 
 def iso(moment) -> str | None:
     """A timestamp as the API writes them (ISO 8601 in the site's time zone)."""
-    return DATETIME.to_representation(moment) if moment else None
+    return api_datetime(moment)
 
 
 def page_section(page: Page) -> str | None:
@@ -58,7 +57,12 @@ def visible_pages(request: HttpRequest):
 def check_view_restrictions(page: Page, request: HttpRequest) -> bool:
     """401 for an anonymous caller, 403 for a member, when the site would not show the page;
     else whether the page is restricted at all (then it must never be shared by a cache)."""
-    restrictions = list(page.get_view_restrictions())
+    return restrictions_check(list(page.get_view_restrictions()), request)
+
+
+def restrictions_check(restrictions, request: HttpRequest) -> bool:
+    """`check_view_restrictions` with the page's restrictions already at hand (the render
+    cache's route)."""
     for restriction in restrictions:
         if restriction.accept_request(request):
             continue
@@ -130,6 +134,16 @@ def page_meta(state: BodyResolution, *, preview: bool) -> dict:
         "experiments": state.experiments,
         "blocks": state.blocks,
     }
+
+
+def page_resolved(request: HttpRequest, page: Page, state: BodyResolution) -> tuple[dict, Page]:
+    """(document, the page served): the page, or the variant of its page-level experiment the
+    visitor of `request` is assigned (noted in `state`), resolved for them."""
+    served, choice = page_variant(request, page.specific)
+    if choice is not None:
+        state.personalized = True
+        state.experiments.append(choice.meta)
+    return page_document(served, state), served
 
 
 def page_document(page: Page, state: BodyResolution, *, preview: bool = False) -> dict:

@@ -5,6 +5,10 @@ segment content, offers, A/B tests) is asked once, exactly as its template asks;
 content is serialized in its place (or its own value when it returns None) and its meta is
 collected for the response's `meta`. Images become rendition URLs with alt text, rich text is
 expanded to HTML with internal links resolved, and page links become URLs.
+
+Built for the render cache (`BodyResolution.recording`), the parts that belong to one visitor —
+the greeting, the profile form's state, offers and notification slots — are left as markers
+with visitor-independent payloads (`cms.api.holes`), filled per request.
 """
 
 from __future__ import annotations
@@ -20,6 +24,13 @@ from wagtail.images.blocks import ImageChooserBlock
 from wagtail.images.models import SourceImageIOError
 from wagtail.rich_text import RichText, expand_db_html
 
+from cms.api.holes import (
+    CHOOSING_HOLES,
+    JsonRecording,
+    choice_payload,
+    greeting_payload,
+    marker,
+)
 from cms.blocks import ImageBlock, LinkTargetBlock
 from cms.personalized_blocks import GreetingBlock, OfferBlock, ProfileFormBlock
 from personalization.choices import PetType
@@ -42,6 +53,7 @@ class BodyResolution:
     experiments: list[dict] = field(default_factory=list)
     segment_ids: set[int] = field(default_factory=set)
     personalized: bool = False
+    recording: JsonRecording | None = None  # building for the render cache: holes, not choices
 
     def note(self, block, value, meta: dict, *, block_id: str | None) -> None:
         """Record one visitor-dependent choice."""
@@ -101,6 +113,9 @@ def link_target_json(value, request: HttpRequest) -> dict:
 def greeting_json(block: GreetingBlock, value, state: BodyResolution) -> dict:
     """The greeting this visitor sees (their declared or member name and pet picture)."""
     state.personalized = True
+    if state.recording is not None:
+        payload = greeting_payload(value, lambda image: image_json(image, state.request, alt=""))
+        return state.recording.marker(block.hole_kind, payload)
     greeting = block.choose(value, resolve(state.request))
     return {**greeting, "image": image_json(greeting["image"], state.request, alt="")}
 
@@ -108,12 +123,19 @@ def greeting_json(block: GreetingBlock, value, state: BodyResolution) -> dict:
 def profile_form_json(value, state: BodyResolution) -> dict:
     """The two-question form as a description a frontend can render and PATCH /visitor/ with."""
     state.personalized = True
+    if state.recording is not None:
+        form = profile_form_fields(value, answered=False)
+        return state.recording.marker(ProfileFormBlock.hole_kind, form)
     traits = resolve(state.request).attributes.get("traits") or {}
+    return profile_form_fields(value, answered=bool(traits.get("name") and traits.get("pet")))
+
+
+def profile_form_fields(value, *, answered: bool) -> dict:
     return {
         "heading": value["heading"],
         "text": value["text"],
         "button_label": value["button_label"],
-        "answered": bool(traits.get("name") and traits.get("pet")),
+        "answered": answered,
         "submit": {"method": "PATCH", "url": "/api/v1/visitor/"},
         "fields": [
             {"name": "name", "type": "text", "required": True, "max_length": NAME_MAX_LENGTH},
@@ -140,6 +162,8 @@ def struct_json(block: blocks.StructBlock, value, state: BodyResolution) -> dict
 def block_json(block, value, state: BodyResolution) -> Any:
     """One block's value as JSON."""
     request = state.request
+    if is_hole(block, state):
+        return choice_hole(block, value, state, head={}, block_id=None)
     if chooses(block):  # not a stream child (those carry `chosen` beside `value`)
         meta, chosen = chosen_value(block, value, state, block_id=None)
         return {"chosen": meta, "value": chosen}
@@ -172,6 +196,27 @@ def chooses(block) -> bool:
     return callable(getattr(block, "chosen_content", None))
 
 
+def is_hole(block, state: BodyResolution) -> bool:
+    """Whether, building for the cache, a block's choice is left for each request (`holes`)."""
+    return state.recording is not None and getattr(block, "hole_kind", None) in CHOOSING_HOLES
+
+
+def choice_hole(block, value, state: BodyResolution, *, head: dict, block_id: str | None) -> dict:
+    """A choosing block built for the cache: a marker here and in `meta.blocks`, and both faces
+    (its fields, its fallback) in the hole, so that no choice is made for anyone yet."""
+    state.personalized = True
+    payload = choice_payload(
+        value,
+        head=head,
+        entry={"id": block_id, "type": block.name},
+        own=struct_json(block, value, state),
+        fallback=content_json(value["fallback"], state),
+    )
+    index = state.recording.hole(block.hole_kind, payload)
+    state.blocks.append(marker(index, "meta"))
+    return marker(index, "child")
+
+
 def chosen_value(block, value, state: BodyResolution, *, block_id: str | None) -> tuple[dict, Any]:
     """(meta, JSON of what the block chose for this visitor), asking the block once: its chosen
     content, or its own value (settings left out) when it answers None."""
@@ -194,6 +239,9 @@ def content_json(content, state: BodyResolution) -> list[dict]:
 
 def child_json(child, state: BodyResolution) -> dict:
     """One block of a stream: {type, id, value} (plus `chosen` for visitor-dependent blocks)."""
+    if is_hole(child.block, state):
+        head = {"type": child.block_type, "id": child.id}
+        return choice_hole(child.block, child.value, state, head=head, block_id=child.id)
     if chooses(child.block):
         meta, value = chosen_value(child.block, child.value, state, block_id=child.id)
         return {"type": child.block_type, "id": child.id, "chosen": meta, "value": value}

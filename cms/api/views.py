@@ -3,6 +3,8 @@ members' API tokens."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
@@ -15,11 +17,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from wagtail.models import Page
 
+from cms.api import render_cache as render_cache_api
 from cms.api.pages import (
     check_view_restrictions,
     children_vary_by_viewer,
     page_document,
     page_path,
+    page_resolved,
     section_page,
     site_pages,
     visible_pages,
@@ -43,7 +47,6 @@ from cms.api.serializers import (
 )
 from experiments.models import Experiment
 from experiments.selectors import experiment_report, experiment_results
-from experiments.services import page_variant
 from personalization.api.base import APIDefaultsMixin
 from personalization.api.caching import mark_private, public_response
 from personalization.api.mixins import CONTEXT_PARAMETERS, VisitorContextMixin
@@ -74,18 +77,20 @@ def query(serializer_class, request) -> dict:
 
 class PageResponseMixin(VisitorContextMixin):
     """Answers with a page resolved for the visitor: private when anything in it depends on the
-    visitor, else public with an ETag."""
+    visitor, else public with an ETag. Served from the render cache (`cms.api.render_cache`)
+    unless it is off: `locator` names the page there, `locate()` finds it (or raises 404)."""
 
-    def page_response(self, page: Page) -> Response:
+    def page_response(self, locator: str, locate: Callable[[], Page]) -> Response:
+        if render_cache_api.enabled(self.request._request):
+            return render_cache_api.page_response(self, locator, locate)
+        return self.page_resolved_response(locate())
+
+    def page_resolved_response(self, page: Page) -> Response:
         django_request = self.request._request
         restricted = check_view_restrictions(page, django_request)
         visitor_request = self.visitor_request(path=page_path(page, django_request))
-        served, choice = page_variant(visitor_request, page.specific)
         state = BodyResolution(visitor_request)
-        if choice is not None:
-            state.personalized = True
-            state.experiments.append(choice.meta)
-        document = page_document(served, state)
+        document, served = page_resolved(visitor_request, page, state)
         if state.personalized or restricted or children_vary_by_viewer(served):
             return mark_private(Response(document))
         return public_response(django_request, document, max_age=settings.API_PUBLIC_MAX_AGE)
@@ -122,8 +127,9 @@ class PageDetailView(APIDefaultsMixin, PageResponseMixin, APIView):
     def get(self, request, pk: int):
         if pk > MAX_PAGE_ID:
             raise NotFound()
-        page = get_object_or_404(site_pages(request._request), pk=pk)
-        return self.page_response(page)
+        return self.page_response(
+            f"id:{pk}", lambda: get_object_or_404(site_pages(request._request), pk=pk)
+        )
 
 
 class PageFindView(APIDefaultsMixin, PageResponseMixin, APIView):
@@ -136,10 +142,14 @@ class PageFindView(APIDefaultsMixin, PageResponseMixin, APIView):
     )
     def get(self, request):
         path = query(PageFindQuerySerializer, request)["path"]
-        page = Page.find_for_request(request._request, path)
-        if page is None:
-            raise NotFound("No live page at this path.")
-        return self.page_response(page)
+
+        def locate() -> Page:
+            page = Page.find_for_request(request._request, path)
+            if page is None:
+                raise NotFound("No live page at this path.")
+            return page
+
+        return self.page_response(f"path:{path}", locate)
 
 
 class PagePreviewView(APIDefaultsMixin, VisitorContextMixin, APIView):
