@@ -14,3 +14,11 @@ def note_page_for_render_cache(page, request, serve_args, serve_kwargs):
     recording = recording_of(request)
     if recording is not None:
         recording.page = page
+
+
+@hooks.register("explain_visitor_sections")
+def explain_page_variants(matched, unknown):
+    """ "Explain a visitor" shows which variant of each personalized page the visitor sees."""
+    from cms.explain import explain_pages
+
+    return explain_pages(matched, unknown)

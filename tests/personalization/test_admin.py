@@ -166,10 +166,12 @@ def test_explain_shows_which_rule_decided_each_segment(editor_client):
         "/admin/personalization/explain/", {"q": "aoi@example.com"}
     ).content.decode()
     assert "Women in their 20s" in html
-    assert "all rules matched" in html  # women-20s: female, 25
-    assert "failed: Views of section: dogs is at least 3" in html
+    women = Segment.objects.get(slug="women-20s")
+    row = html[html.index(f'data-segment="{women.pk}"') :]
+    assert row.startswith(f'data-segment="{women.pk}" data-state="yes"')  # female, 25
+    assert "✘ Views of section: dogs is at least 3" in html
     missing = editor_client.get("/admin/personalization/explain/", {"q": "nobody-here"})
-    assert "No visitor or member matches" in missing.content.decode()
+    assert "No member or visitor matches" in missing.content.decode()
 
 
 def test_segment_size_counts_members_and_recent_visitors(editor_client, run_jobs):
