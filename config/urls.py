@@ -6,6 +6,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms.render_cache.views import hole_fragment
 from config.rq_dashboard import rq_dashboard_urlpatterns
 from personalization.views import declare_traits
 
@@ -18,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("cms.api.urls")),
     path("personalization/traits/", declare_traits, name="personalization_traits"),
     path("personalization/", include("personalization.privacy.urls")),
+    path("_edge/hole/<str:ref>/", hole_fragment, name="edge_hole"),
 ]
 
 if settings.SERVE_MEDIA:

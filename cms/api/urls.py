@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularSwaggerView
 
 from cms.api import views
 from cms.api.docs import LocalRedocView, SchemaView
+from cms.render_cache.views import DecideView
 from experiments.api import HoldoutReportView
 
 app_name = "api_v1"
@@ -23,6 +24,7 @@ urlpatterns = [
     ),
     path("personalization/holdouts/", HoldoutReportView.as_view(), name="holdout-report"),
     path("auth-token/", views.AuthTokenView.as_view(), name="auth-token"),
+    path("decide/", DecideView.as_view(), name="decide"),
     path("", include("personalization.api.urls")),
     path("", include("personalization.privacy.api.urls")),
     path("", include("personalization.events.api.urls")),

@@ -19,14 +19,22 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control
 
 from cms import holes as holes_module
-from cms.render_cache import store
+from cms.render_cache import edge, store
 from cms.render_cache.keys import personalization_key
 
 logger = logging.getLogger(__name__)
 
 HEADER = "X-Render-Cache"
 CSRF_KINDS = frozenset({"csrf"})
-SKIPPED_PREFIXES = ("/admin/", "/api/", "/static/", "/media/", "/django-admin/", "/documents/")
+SKIPPED_PREFIXES = (
+    "/admin/",
+    "/api/",
+    "/static/",
+    "/media/",
+    "/django-admin/",
+    "/documents/",
+    "/_edge/",  # the edge's hole fragments (`cms.render_cache.views`)
+)
 
 
 def _is_editor(request) -> bool:
@@ -102,11 +110,18 @@ def serve_cached(request) -> HttpResponse | None:
     if route is None or not _admitted(request, route):
         return None
     key = personalization_key(request, route)
+    edge_key = edge.accepted(request, route, key.digest)
     render = store.render_get("html", route, key.digest)
     if render is None:
         request._render_cache_route = route
         return None
-    _record_view(request, route, render)
+    if edge_key is None:
+        _record_view(request, route, render)
+    else:  # the edge asks for the copy it shares: its decide recorded this view already
+        shared = edge.respond(request, route, key.digest, render, edge_key)
+        if shared is not None:
+            shared[HEADER] = "edge"
+            return shared
     return _respond(request, render, key.digest, "hit")
 
 

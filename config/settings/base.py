@@ -145,6 +145,8 @@ MIDDLEWARE = [
     # First: forwarding headers (X-Forwarded-For/-Proto, the country header) count only from
     # API_TRUSTED_PROXIES; from anyone else they are removed before anything reads them.
     "personalization.proxies.ForwardedHeadersMiddleware",
+    # A page shared at the edge leaves varying on its key alone, or private if a cookie is set.
+    "cms.render_cache.edge.EdgeResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -259,6 +261,11 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # The segment-keyed render cache (cms.render_cache): on by default; entries also expire.
 RENDER_CACHE_ENABLED = bool_setting("RENDER_CACHE_ENABLED", True)
 RENDER_CACHE_TTL = int_setting("RENDER_CACHE_TTL", 600, minimum=1)
+# At the edge (cms.render_cache.edge): off unless a CDN or reverse proxy in front of the site
+# asks /api/v1/decide/ for each page view's key. The secret signs the keys and the holes'
+# includes; empty: derived from DJANGO_SECRET_KEY. A new secret changes every key.
+RENDER_CACHE_EDGE = bool_setting("RENDER_CACHE_EDGE", False)
+RENDER_CACHE_EDGE_SECRET = str_setting("RENDER_CACHE_EDGE_SECRET", "")
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "SAMEORIGIN"
 SECURE_CONTENT_TYPE_NOSNIFF = True
