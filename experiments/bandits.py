@@ -34,6 +34,7 @@ from experiments.statistics.bandit import (
     draw_seed,
     rounded_weights,
 )
+from personalization.api.datetimes import api_datetime
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def bandit_summary(*, experiment: Experiment) -> dict | None:
     variants = _variants(experiment)
     history = [
         {
-            "computed_at": row.computed_at.isoformat(),
+            "computed_at": api_datetime(row.computed_at),
             "phase": row.phase,
             "weights": row.weights,
             "exposures": row.exposures,
@@ -172,7 +173,7 @@ def bandit_summary(*, experiment: Experiment) -> dict | None:
         "burn_in": experiment.bandit_burn_in,
         "floor": experiment.bandit_floor,
         "interval_minutes": experiment.bandit_interval_minutes,
-        "updated_at": updated.isoformat() if updated else None,
+        "updated_at": api_datetime(updated),
         "weights": {v.name: v.weight for v in variants},
         "chance_to_be_best": chances,
         "history": history,

@@ -42,6 +42,7 @@ from experiments.models import (
 )
 from experiments.registry import bump_registry
 from experiments.stats import Sample, adjust_p_values, compare, harm
+from personalization.api.datetimes import api_datetime
 
 logger = logging.getLogger(__name__)
 
@@ -208,11 +209,11 @@ def _alerts(experiment: Experiment, goals: list[Goal], variants: list[Variant]) 
         {
             "goal": goal_names.get(alert.goal_id, str(alert.goal_id)),
             "variant": variant_names.get(alert.variant_id, str(alert.variant_id)),
-            "detected_at": alert.detected_at.isoformat(),
+            "detected_at": api_datetime(alert.detected_at),
             "p_value": alert.p_value,
             "uplift": alert.uplift,
             "paused": alert.paused,
-            "notified_at": alert.notified_at.isoformat() if alert.notified_at else None,
+            "notified_at": api_datetime(alert.notified_at),
         }
         for alert in alerts
     ]

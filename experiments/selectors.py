@@ -42,6 +42,7 @@ from experiments.stats import (
     analyse,
     compare,
 )
+from personalization.api.datetimes import api_datetime
 from personalization.models import Segment
 
 logger = logging.getLogger(__name__)
@@ -428,7 +429,7 @@ def experiment_report(*, experiment: Experiment, now: datetime | None = None) ->
     snapshot = getattr(experiment, "snapshot", None)
     return {
         "experiment": _experiment_summary(experiment),
-        "computed_at": snapshot.computed_at.isoformat() if snapshot else None,
+        "computed_at": api_datetime(snapshot.computed_at) if snapshot else None,
         "verdict": _verdict(experiment, primary_table),
         # as of the last count, which the exposures per day come from
         "run": _run(experiment, exposures, now or (snapshot.computed_at if snapshot else None)),
@@ -459,8 +460,8 @@ def _experiment_summary(experiment: Experiment) -> dict:
         "alpha": experiment.alpha,
         "planned_sample_size": experiment.planned_sample_size,
         "cuped_window_days": experiment.cuped_window_days,
-        "started_at": experiment.started_at.isoformat() if experiment.started_at else None,
-        "stopped_at": experiment.stopped_at.isoformat() if experiment.stopped_at else None,
+        "started_at": api_datetime(experiment.started_at),
+        "stopped_at": api_datetime(experiment.stopped_at),
         "winner": experiment.winner.name if experiment.winner_id else None,
         "allocation": experiment.allocation,
         "layer": (

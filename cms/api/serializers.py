@@ -8,7 +8,12 @@ from rest_framework import serializers
 from wagtail.models import get_page_models
 
 from cms.api.pages import page_summary
-from personalization.api.serializers import MAX_PAGE_ID, StorableCharField, StrictIntegerField
+from personalization.api.serializers import (
+    MAX_PAGE_ID,
+    SiteDateTimeField,
+    StorableCharField,
+    StrictIntegerField,
+)
 
 MAX_PATH_LENGTH = 2048
 MAX_PREVIEW_SEGMENTS = 20
@@ -100,8 +105,8 @@ class PageSummarySerializer(serializers.Serializer):
     section = serializers.CharField(allow_null=True)
     intro = serializers.CharField(allow_blank=True)
     image = ImageSerializer(allow_null=True)
-    first_published_at = serializers.DateTimeField(allow_null=True)
-    last_published_at = serializers.DateTimeField(allow_null=True)
+    first_published_at = SiteDateTimeField(allow_null=True)
+    last_published_at = SiteDateTimeField(allow_null=True)
     detail_url = serializers.CharField()
 
     def to_representation(self, instance) -> dict:
@@ -178,7 +183,7 @@ class PreviewTokenRequestSerializer(serializers.Serializer):
 
 class PreviewTokenSerializer(serializers.Serializer):
     token = serializers.CharField()
-    expires_at = serializers.DateTimeField()
+    expires_at = SiteDateTimeField()
     url = serializers.URLField(help_text="GET it to see the latest draft as the segments see it.")
 
 
@@ -205,8 +210,8 @@ class ExperimentSerializer(serializers.Serializer):
     hypothesis = serializers.CharField(allow_blank=True)
     coverage = serializers.FloatField()
     page = serializers.IntegerField(source="page_id", allow_null=True)
-    started_at = serializers.DateTimeField(allow_null=True)
-    stopped_at = serializers.DateTimeField(allow_null=True)
+    started_at = SiteDateTimeField(allow_null=True)
+    stopped_at = SiteDateTimeField(allow_null=True)
     winner = serializers.CharField(source="winner.name", allow_null=True, default=None)
     variants = VariantSerializer(many=True, source="variants.all")
     goals = GoalSerializer(many=True, source="goals.all")

@@ -4,8 +4,12 @@ unstorable (NUL, lone surrogates) reaches the database."""
 
 from __future__ import annotations
 
+import datetime
+
+from django.db import models
 from rest_framework import serializers
 
+from personalization.api.datetimes import api_datetime
 from personalization.bounds import storable
 from personalization.models import Segment, SegmentRule
 
@@ -33,6 +37,22 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+# TIMESTAMPS
+# ------------------------------------------------------------------------------
+
+
+class SiteDateTimeField(serializers.DateTimeField):
+    """DRF's DateTimeField written by `api_datetime`: the site's offset, whichever time zone
+    the request has active."""
+
+    def to_representation(self, value):
+        if not value:
+            return None
+        if isinstance(value, str):
+            return api_datetime(datetime.datetime.fromisoformat(value))
+        return api_datetime(value)
+
+
 # VISITORS
 # ------------------------------------------------------------------------------
 
@@ -42,7 +62,7 @@ class VisitorTokenSerializer(serializers.Serializer):
 
     visitor_token = serializers.CharField(help_text="Send it as X-Visitor-Token on every call.")
     visitor = serializers.UUIDField(help_text="The visitor id the token names.")
-    expires_at = serializers.DateTimeField()
+    expires_at = SiteDateTimeField()
 
 
 # SEGMENTS (STAFF)
@@ -59,6 +79,10 @@ class SegmentSerializer(serializers.ModelSerializer):
     """A segment as staff see it in the admin."""
 
     rules = SegmentRuleSerializer(many=True, read_only=True)
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: SiteDateTimeField,
+    }
 
     class Meta:
         model = Segment
