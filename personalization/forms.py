@@ -1,14 +1,33 @@
-"""Admin forms: the segment editor turns rule rows into the stored JSON condition."""
+"""Admin forms: the segment editor turns rule rows into the stored JSON condition, with typed
+rows (each attribute offers only its operators and a value input of its type, see
+`static/js/segment-rules.js`), and reads a draft of rules for the reach estimate."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
 from django import forms
+from django.templatetags.static import static
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from personalization.attributes import static_attributes
+from personalization.attributes import attribute_for, static_attributes
 from personalization.conditions import ConditionError, validate_condition
-from personalization.rules import Rule, RuleError, condition_from_rules, rule_clause
+from personalization.rules import (
+    OPERATOR_CHOICES,
+    Rule,
+    RuleError,
+    condition_from_rules,
+    operator_label,
+    operators_for,
+    rule_clause,
+)
+
+MAX_DRAFT_RULES = 100  # rows read from a draft for the reach estimate (a form has a handful)
 
 
 def attribute_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -52,7 +71,9 @@ class ConditionJSONField(forms.JSONField):
         try:
             return super().to_python(value)
         except RecursionError:
-            raise forms.ValidationError("This JSON is nested too deeply.", code="invalid") from None
+            raise forms.ValidationError(
+                _("This JSON is nested too deeply."), code="invalid"
+            ) from None
 
     def bound_data(self, data, initial):
         try:
@@ -68,7 +89,7 @@ class SegmentAdminForm(WagtailAdminModelForm):
         super().__init__(*args, **kwargs)
         if "slug" in self.fields:
             self.fields["slug"].required = False
-            self.fields["slug"].help_text = "Left blank, it is made from the name."
+            self.fields["slug"].help_text = gettext_lazy("Left blank, it is made from the name.")
         if "condition" in self.fields:
             field = self.fields["condition"]
             self.fields["condition"] = ConditionJSONField(
@@ -85,7 +106,7 @@ class SegmentAdminForm(WagtailAdminModelForm):
         if not cleaned.get("slug") and cleaned.get("name"):
             cleaned["slug"] = slugify(cleaned["name"], allow_unicode=True)[:100] or None
             if not cleaned["slug"]:
-                self.add_error("slug", "Give the segment a slug (letters, numbers, hyphens).")
+                self.add_error("slug", _("Give the segment a slug (letters, numbers, hyphens)."))
         if cleaned.get("advanced"):
             self._clean_json_condition(cleaned)
         else:
@@ -99,13 +120,13 @@ class SegmentAdminForm(WagtailAdminModelForm):
         try:
             validate_condition(condition)
         except ConditionError as exc:
-            self.add_error("condition", f"This condition cannot be used: {exc}")
+            self.add_error("condition", _("This condition cannot be used: %s") % exc)
             return
         except RecursionError:
-            self.add_error("condition", "This JSON is nested too deeply.")
+            self.add_error("condition", _("This JSON is nested too deeply."))
             return
         if not condition:
-            self.add_error("condition", "An empty condition would match every visitor.")
+            self.add_error("condition", _("An empty condition would match every visitor."))
 
     def _clean_rules(self, cleaned) -> None:
         formset = self.formsets.get("rules")
@@ -124,7 +145,7 @@ class SegmentAdminForm(WagtailAdminModelForm):
                 continue
             rules.append(rule)
         if any(form.errors for form in formset.forms):
-            self.add_error(None, "Some rules need fixing (see below).")
+            self.add_error(None, _("Some rules need fixing (see below)."))
             return
         try:
             condition = condition_from_rules(cleaned.get("match", "all"), rules)
@@ -145,6 +166,130 @@ class SegmentRuleAttributeSelect(forms.Select):
         choices = attribute_choices()
         known = {key for _, options in choices for key, _ in options}
         if value and value not in known:  # never let a saved rule silently become another
-            choices.append(("Other", [(value, value)]))
+            choices.append((_("Other"), [(value, value)]))
         self.choices = choices
         return super().get_context(name, value, attrs)
+
+
+class SegmentRuleOperatorSelect(forms.Select):
+    """The operator dropdown: every operator here, narrowed to the attribute's in the browser."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, choices=OPERATOR_CHOICES)
+
+
+class SegmentRuleValueInput(forms.TextInput):
+    """The value as stored (text); the browser shows a typed input in its place: a dropdown of
+    known values, a number, two numbers for a range, nothing for "is known"."""
+
+    template_name = "personalization/admin/widgets/rule_value.html"
+
+    def __init__(self, attrs=None):
+        words = {
+            "data-segment-rule-target": "raw",
+            "data-label": gettext_lazy("Value"),
+            "data-from": gettext_lazy("From"),
+            "data-to": gettext_lazy("To"),
+            "data-and": gettext_lazy("and"),
+        }
+        super().__init__({**words, **(attrs or {})})
+
+    @property
+    def media(self):
+        return forms.Media(
+            css={"all": [static("css/segment-rules.css")]},
+            js=[static("js/segment-rules.js")],
+        )
+
+
+def rule_builder_attributes() -> dict[str, dict[str, Any]]:
+    """What the browser needs to type each row: per attribute key, its kind, label, known
+    values and the operators that fit it (in the editor's language)."""
+    described: dict[str, dict[str, Any]] = {}
+    for _group, options in attribute_choices():
+        for key, _label in options:
+            attribute = attribute_for(key)
+            if attribute is None:
+                continue
+            described[key] = {
+                "kind": attribute.kind,
+                "label": str(attribute.label),
+                "choices": [[value, str(label)] for value, label in attribute.choices],
+                "operators": [
+                    [op, operator_label(op, attribute.kind)] for op in operators_for(attribute)
+                ],
+            }
+    return described
+
+
+# THE DRAFT OF THE REACH ESTIMATE
+# ------------------------------------------------------------------------------
+
+
+@dataclass
+class SegmentDraft:
+    """The rules being edited, read from the segment form's fields as the browser has them."""
+
+    condition: dict[str, Any] | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _draft_rows(data) -> list[tuple[str, Rule]]:
+    try:
+        total = int(data.get("rules-TOTAL_FORMS", 0))
+    except (TypeError, ValueError):
+        total = 0
+    rows = []
+    for index in range(min(max(total, 0), MAX_DRAFT_RULES)):
+        prefix = f"rules-{index}"
+        if data.get(f"{prefix}-DELETE") or f"{prefix}-attribute" not in data:
+            continue
+        rule = Rule(
+            str(data.get(f"{prefix}-attribute", ""))[:100],
+            str(data.get(f"{prefix}-operator", ""))[:16],
+            str(data.get(f"{prefix}-value", ""))[:500],
+        )
+        rows.append((prefix, rule))
+    return rows
+
+
+def _draft_json(text: str) -> SegmentDraft:
+    try:
+        condition = json.loads(text or "{}")
+    except (ValueError, RecursionError):
+        return SegmentDraft(errors={"condition": _("This is not valid JSON.")})
+    try:
+        validate_condition(condition)
+    except ConditionError as exc:
+        return SegmentDraft(errors={"condition": _("This condition cannot be used: %s") % exc})
+    except RecursionError:
+        return SegmentDraft(errors={"condition": _("This JSON is nested too deeply.")})
+    if not condition:
+        return SegmentDraft(
+            errors={"condition": _("An empty condition would match every visitor.")}
+        )
+    return SegmentDraft(condition=condition)
+
+
+def segment_draft(data) -> SegmentDraft:
+    """The condition of the rules in `data` (the segment form's POST), or one short message
+    per field that needs fixing; never raises on a half-typed rule."""
+    if data.get("advanced"):
+        return _draft_json(str(data.get("condition", "")))
+    errors: dict[str, str] = {}
+    rules = []
+    for prefix, rule in _draft_rows(data):
+        try:
+            rule_clause(rule)
+        except RuleError as exc:
+            errors[f"{prefix}-value"] = str(exc)
+            continue
+        rules.append(rule)
+    if errors:
+        return SegmentDraft(errors=errors)
+    try:
+        condition = condition_from_rules(str(data.get("match", "all")), rules)
+        validate_condition(condition)
+    except (RuleError, ConditionError) as exc:
+        return SegmentDraft(errors={"__all__": str(exc)})
+    return SegmentDraft(condition=condition)

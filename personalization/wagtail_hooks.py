@@ -6,9 +6,14 @@ hook (a function returning viewset classes), so the core imports none of them.""
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import (
@@ -18,23 +23,73 @@ from wagtail.admin.panels import (
     InlinePanel,
     MultiFieldPanel,
     ObjectList,
+    Panel,
 )
+from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.widgets.button import ListingButton
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from personalization import admin_views
-from personalization.forms import SegmentAdminForm, SegmentRuleAttributeSelect
+from personalization import admin_views, segment_views
+from personalization.forms import (
+    SegmentAdminForm,
+    SegmentRuleAttributeSelect,
+    SegmentRuleOperatorSelect,
+    SegmentRuleValueInput,
+    rule_builder_attributes,
+)
 from personalization.models import SavedGroup, Segment
 from personalization.periodic_panel import PeriodicJobsPanel
-from personalization.rules import OPERATOR_CHOICES
+from personalization.rules import Rule, rules_summary
 
 
 def _size(segment: Segment) -> str:
+    """ "52 (12 members) · 2025-05-01 09:30": the saved count and when it was made (local time)."""
     if segment.size is None:
-        return "not counted yet"
-    counted = f"{segment.size_computed_at:%Y-%m-%d %H:%M}"
-    return f"{segment.size} ({segment.size_members} members) at {counted}"
+        return _("not counted yet")
+    counted = f"{timezone.localtime(segment.size_computed_at):%Y-%m-%d %H:%M}"
+    return _("%(size)s (%(members)s members) · %(counted)s") % {
+        "size": segment.size,
+        "members": segment.size_members,
+        "counted": counted,
+    }
+
+
+def _summary(segment: Segment) -> str:
+    """The segment's rules in one line, or its JSON condition in brief."""
+    if segment.advanced:
+        text = json.dumps(segment.condition, ensure_ascii=False)
+        brief = text if len(text) <= SUMMARY_JSON_CHARS else text[: SUMMARY_JSON_CHARS - 1] + "…"
+        return _("JSON: %(condition)s") % {"condition": brief}
+    rules = [Rule(r.attribute, r.operator, r.value) for r in segment.rules.all()]
+    return rules_summary(segment.match, rules)
+
+
+class EnabledColumn(BooleanColumn):
+    """Enabled as a tick or a cross, titled in words."""
+
+    cell_template_name = "personalization/admin/tables/enabled_cell.html"
+
+
+class SegmentReachPanel(Panel):
+    """Under the rules: who they reach now, updated as the editor changes them (the browser
+    posts the form to the estimate endpoint), and what the rows' typed inputs need to know."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "personalization/admin/panels/segment_reach.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            context["estimate_url"] = reverse("personalization_segment:estimate")
+            context["attributes"] = rule_builder_attributes()
+            return context
+
+        @property
+        def media(self):
+            return SegmentRuleValueInput().media
+
+
+SUMMARY_JSON_CHARS = 80
 
 
 class SegmentViewSet(SnippetViewSet):
@@ -42,10 +97,16 @@ class SegmentViewSet(SnippetViewSet):
 
     model = Segment
     icon = "group"
-    menu_label = "Segments"
+    menu_label = gettext_lazy("Segments")
     url_prefix = "personalization/segments"
     url_namespace = "personalization_segment"
-    list_display = ["name", "priority", "enabled", "match", "size_display"]
+    list_display = [
+        "name",
+        Column("rules_summary", label=gettext_lazy("Who"), accessor=_summary),
+        EnabledColumn("enabled", label=gettext_lazy("Enabled")),
+        "priority",
+        Column("size_display", label=gettext_lazy("Size"), accessor=_size),
+    ]
     list_filter = ["enabled"]
     search_fields = ["name", "description"]
     edit_handler_panels = [
@@ -56,50 +117,76 @@ class SegmentViewSet(SnippetViewSet):
                 FieldPanel("description"),
                 FieldRowPanel([FieldPanel("priority"), FieldPanel("enabled")]),
             ],
-            heading="Segment",
+            heading=gettext_lazy("Segment"),
         ),
         MultiFieldPanel(
-            [FieldPanel("persona_text"), FieldPanel("persona_image")], heading="Persona"
+            [FieldPanel("persona_text"), FieldPanel("persona_image")],
+            heading=gettext_lazy("Persona"),
         ),
         MultiFieldPanel(
             [
                 HelpPanel(
                     content=format_html(
-                        'Build the condition from rules. Each rule tests one <a href="{}" '
-                        'target="_blank">attribute</a>. Numbers compare as numbers; lists are '
-                        "comma-separated; ranges look like 20-29.",
+                        '{} <a href="{}" target="_blank">{}</a>',
+                        gettext_lazy(
+                            "Build the condition from rules: each rule tests one attribute of "
+                            "the visitor, and offers only the comparisons that fit it."
+                        ),
                         "/admin/personalization/attributes/",
+                        gettext_lazy("All attributes"),
                     )
                 ),
                 FieldPanel("match"),
                 InlinePanel(
                     "rules",
-                    label="Rule",
+                    label=gettext_lazy("Rule"),
                     panels=[
-                        FieldPanel("attribute", widget=SegmentRuleAttributeSelect()),
-                        FieldPanel("operator", widget=forms.Select(choices=OPERATOR_CHOICES)),
-                        FieldPanel("value"),
+                        FieldRowPanel(
+                            [
+                                FieldPanel(
+                                    "attribute",
+                                    widget=SegmentRuleAttributeSelect(),
+                                    heading=gettext_lazy("Attribute"),
+                                ),
+                                FieldPanel(
+                                    "operator",
+                                    widget=SegmentRuleOperatorSelect(),
+                                    heading=gettext_lazy("Operator"),
+                                ),
+                                FieldPanel(
+                                    "value",
+                                    widget=SegmentRuleValueInput(),
+                                    heading=gettext_lazy("Value"),
+                                ),
+                            ],
+                            classname="segment-rule-row",
+                        )
                     ],
                 ),
+                SegmentReachPanel(heading=gettext_lazy("Reach")),
             ],
-            heading="Who is in this segment",
+            heading=gettext_lazy("Who is in this segment"),
         ),
         MultiFieldPanel(
             [FieldPanel("advanced"), FieldPanel("condition")],
-            heading="Advanced: JSON condition",
+            heading=gettext_lazy("Advanced: JSON condition"),
             classname="collapsed",
         ),
     ]
     edit_handler = ObjectList(edit_handler_panels, base_form_class=SegmentAdminForm)
 
+    def get_queryset(self, request):
+        return Segment.objects.prefetch_related("rules")
+
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
             path("size/<int:pk>/", admin_views.recompute_segment_size, name="size"),
+            path("estimate/", segment_views.segment_reach_estimate, name="estimate"),
         ]
 
 
 Segment.size_display = property(_size)
-Segment.size_display.fget.short_description = "Size"
+Segment.size_display.fget.short_description = gettext_lazy("Size")
 
 
 class LinesField(forms.Field):

@@ -61,7 +61,7 @@ def test_editor_builds_a_segment_from_rule_rows(editor_client):
     segment = Segment.objects.get(name="Young Tokyo")
     assert segment.slug == "young-tokyo"
     assert segment.condition == {
-        "$and": [{"region": {"$eq": "tokyo"}}, {"age": {"$gte": 20, "$lte": 29}}]
+        "$and": [{"region": {"$ini": ["tokyo"]}}, {"age": {"$gte": 20, "$lte": 29}}]
     }
     assert [r.attribute for r in segment.rules.all()] == ["region", "age"]
 
