@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
@@ -24,20 +26,68 @@ def preview_segments_from_mode(mode_name: str) -> list[int]:
 
 
 class PersonalizedPreviewMixin:
-    """Preview a page as a segment sees it (or several: mode=segment-3+7), or as everyone else."""
+    """Preview a page as a segment sees it (or several: mode=segment-3+7), or as everyone else.
+
+    The segments this page's blocks consult come first in the preview mode menu (from the
+    stored usage of its latest and live revisions, `RevisionPersonalization`). Combining
+    segments is offered beside the menu (`cms/js/preview_segments.js`): it adds the combined
+    mode to the same menu, so Wagtail's own preview machinery (refresh, new tab) serves it."""
+
+    def preview_segment_ids_used(self) -> list[int]:
+        """Segments the page's latest or live revision consults, in the order they do."""
+        revision_ids = {getattr(self, "latest_revision_id", None), self.live_revision_id} - {None}
+        rows = RevisionPersonalization.objects.filter(revision_id__in=revision_ids)
+        used: dict[int, None] = {}
+        for segment_ids in rows.order_by("-revision_id").values_list("segment_ids", flat=True):
+            used.update(dict.fromkeys(segment_ids))
+        return list(used)
 
     @property
     def preview_modes(self):
         from personalization.models import Segment
 
-        segments = Segment.objects.filter(enabled=True).values_list("pk", "name")
-        return [("", "Everyone else (default content)")] + [
-            (f"segment-{pk}", f"As segment: {name}") for pk, name in segments
+        names = dict(Segment.objects.filter(enabled=True).values_list("pk", "name"))
+        used = [pk for pk in self.preview_segment_ids_used() if pk in names]
+        others = sorted((pk for pk in names if pk not in used), key=lambda pk: names[pk].lower())
+        return [
+            ("", _("Everyone else (default content)")),
+            *(
+                (
+                    f"segment-{pk}",
+                    _("As segment: %(name)s (used on this page)") % {"name": names[pk]},
+                )
+                for pk in used
+            ),
+            *((f"segment-{pk}", _("As segment: %(name)s") % {"name": names[pk]}) for pk in others),
         ]
 
     def serve_preview(self, request, mode_name):
-        request.personalization_preview_segments = preview_segments_from_mode(mode_name or "")
+        wanted = preview_segments_from_mode(mode_name or "")
+        request.personalization_preview_segments = wanted
+        self._notice_unknown_preview_segments(request, mode_name or "", wanted)
         return super().serve_preview(request, "")
+
+    @staticmethod
+    def _notice_unknown_preview_segments(request, mode_name: str, wanted: list[int]) -> None:
+        """A preview mode naming a segment that does not exist (or is disabled) shows a notice
+        in the preview instead of silently showing the default content."""
+        from personalization.models import Segment
+
+        if not mode_name:
+            return
+        parts = mode_name.removeprefix("segment-").split("+")
+        enabled = Segment.objects.filter(pk__in=wanted, enabled=True).values_list("pk", flat=True)
+        known = {str(pk) for pk in enabled}
+        missing = [part for part in parts if part not in known]
+        if not mode_name.startswith("segment-"):
+            missing = [mode_name]
+        if missing:
+            messages.warning(
+                request,
+                _("Preview: there is no enabled segment “%(ids)s”; it is left out.")
+                % {"ids": "”, “".join(missing)},
+                fail_silently=True,
+            )
 
 
 class HomePage(PersonalizedPreviewMixin, Page):

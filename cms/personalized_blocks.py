@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail import blocks
 from wagtail.blocks.list_block import ListBlockValidationError, ListValue
 from wagtail.blocks.struct_block import StructBlockValidationError
@@ -29,13 +30,21 @@ from personalization.events.models import EventType
 from personalization.events.services import event_payload, events_track
 from personalization.resolver import Resolution, resolve
 
+# The block picker's groups: per-visitor blocks together, under their own heading.
+PERSONALIZATION_GROUP = gettext_lazy("Personalization")
+EXPERIMENTS_GROUP = gettext_lazy("Experiments")
+
 
 def segment_choices() -> list[tuple[str, str]]:
-    """Segments for the editor's dropdown (read when the form is drawn)."""
+    """Segments for the editor's dropdown (read when the form is drawn), with their priority:
+    a collapsed variant's header shows this label ("For: Dog people · priority 35"), and the
+    priority decides between the variants of a visitor in several segments."""
     from personalization.models import Segment
 
+    segments = Segment.objects.order_by("name").values_list("pk", "name", "priority")
     return [
-        (str(pk), name) for pk, name in Segment.objects.order_by("name").values_list("pk", "name")
+        (str(pk), _("%(name)s · priority %(priority)s") % {"name": name, "priority": priority})
+        for pk, name, priority in segments
     ]
 
 
@@ -63,6 +72,7 @@ class GreetingBlock(blocks.StructBlock):
 
     class Meta:
         icon = "user"
+        group = PERSONALIZATION_GROUP
         template = "blocks/greeting_block.html"
 
     hole_kind = "greeting"  # per visitor: a hole in the render cache's shared body
@@ -107,6 +117,7 @@ class ProfileFormBlock(blocks.StructBlock):
 
     class Meta:
         icon = "form"
+        group = PERSONALIZATION_GROUP
         template = "blocks/profile_form_block.html"
 
     hole_kind = "profile_form"  # shown until this visitor has answered it
@@ -176,6 +187,7 @@ class OfferBlock(blocks.StructBlock):
 
     class Meta:
         icon = "tag"
+        group = PERSONALIZATION_GROUP
         template = "blocks/offer_block.html"
 
     hole_kind = "offer"  # the offer or its fallback, by this visitor's impressions
@@ -301,6 +313,7 @@ class ExperimentVariantBlock(blocks.StructBlock):
 
     class Meta:
         icon = "doc-full"
+        label_format = gettext_lazy("Variant: {variant}")
 
 
 class ExperimentBlock(blocks.StructBlock):
@@ -317,8 +330,9 @@ class ExperimentBlock(blocks.StructBlock):
     variants = blocks.ListBlock(ExperimentVariantBlock(), min_num=2)
 
     class Meta:
-        icon = "pick"
-        label = "A/B test"
+        icon = "sliders"
+        label = gettext_lazy("A/B test")
+        group = EXPERIMENTS_GROUP
         template = "blocks/experiment_block.html"
 
     def clean(self, value):
@@ -448,7 +462,9 @@ class SegmentVariantBlock(blocks.StructBlock):
     content = PersonalizedContentStream()
 
     class Meta:
-        icon = "group"
+        icon = "crosshairs"
+        # the collapsed header names the segment: "For: Dog people · priority 35"
+        label_format = gettext_lazy("For: {segment}")
 
 
 class PersonalizedBlock(blocks.StructBlock):
@@ -463,8 +479,9 @@ class PersonalizedBlock(blocks.StructBlock):
     )
 
     class Meta:
-        icon = "snippet"
-        label = "Personalized content"
+        icon = "group"
+        label = gettext_lazy("Personalized content")
+        group = PERSONALIZATION_GROUP
         template = "blocks/personalized_block.html"
 
     def segment_ids(self, value) -> set[int]:

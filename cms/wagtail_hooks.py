@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.templatetags.static import static
+from django.utils.html import format_html, json_script
+from django.utils.translation import gettext as _
 from wagtail import hooks
 
 from cms.holes import recording_of
@@ -22,3 +25,20 @@ def explain_page_variants(matched, unknown):
     from cms.explain import explain_pages
 
     return explain_pages(matched, unknown)
+
+
+@hooks.register("insert_editor_js")
+def preview_segments_js():
+    """Beside the preview mode menu: tick several segments and preview them combined."""
+    strings = {
+        "summary": _("Combine segments"),
+        "button": _("Preview combined"),
+        "combined": _("As segments: %(names)s"),
+        "used": _("As segment: %(name)s (used on this page)"),
+        "single": _("As segment: %(name)s"),
+    }
+    return format_html(
+        '{}<script src="{}"></script>',
+        json_script(strings, "preview-segments-strings"),
+        static("cms/js/preview_segments.js"),
+    )

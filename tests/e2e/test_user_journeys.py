@@ -137,7 +137,7 @@ def test_1_editor_segments_personalizes_previews_and_publishes(
     body.get_by_role("button", name="Insert a block").first.click()
     page.get_by_role("option", name="Personalized content").click()
     block = body.get_by_role("region", name=re.compile(r"^Personalized content"))
-    block.get_by_label("Segment").select_option(label=SEGMENT)
+    block.get_by_label("Segment").select_option(label=f"{SEGMENT} · priority 0")
     variant = block.locator('[data-contentpath="variants"] [data-contentpath="content"]')
     add_image_block(page, variant, SEGMENT_PICTURE[0])
     add_image_block(page, block.locator('[data-contentpath="default"]'), DEFAULT_PICTURE[0])

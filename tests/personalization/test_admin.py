@@ -207,7 +207,7 @@ def test_preview_as_a_segment_shows_that_segments_content(editor_client):
     home = HomePage.objects.get()
     modes = dict(home.preview_modes)
     newsletter = Segment.objects.get(slug="newsletter-readers")
-    assert modes[f"segment-{newsletter.pk}"] == "As segment: Newsletter readers"
+    assert modes[f"segment-{newsletter.pk}"] == "As segment: Newsletter readers (used on this page)"
     preview = home.make_preview_request(None, f"segment-{newsletter.pk}")
     assert chosen_segment(preview.content.decode()) == str(newsletter.pk)
     everyone_else = home.make_preview_request(None, "")
