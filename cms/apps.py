@@ -10,5 +10,7 @@ class CmsConfig(AppConfig):
 
     def ready(self) -> None:
         from cms import renditions, signals  # noqa: F401 - connects the receivers
+        from cms.panels import personalization_tabs_install
 
         renditions.install()
+        personalization_tabs_install(self)

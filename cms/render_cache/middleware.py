@@ -19,7 +19,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control
 
 from cms import holes as holes_module
-from cms.render_cache import edge, store
+from cms.render_cache import edge, stats, store
 from cms.render_cache.keys import personalization_key
 
 logger = logging.getLogger(__name__)
@@ -115,6 +115,7 @@ def serve_cached(request) -> HttpResponse | None:
     if render is None:
         request._render_cache_route = route
         return None
+    stats.render_served(page_id=route.page_id, key=key, hit=True)
     if edge_key is None:
         _record_view(request, route, render)
     else:  # the edge asks for the copy it shares: its decide recorded this view already
@@ -151,6 +152,7 @@ def store_rendered(request, response, recording) -> HttpResponse:
         counted_experiments=tuple(k for k, choice in memo.items() if choice.counted),
     )
     store.render_set("html", route, key.digest, render)
+    stats.render_served(page_id=route.page_id, key=key, hit=False)
     return _respond(request, render, key.digest, "miss", response)
 
 

@@ -64,6 +64,19 @@ def page_usage(page: Page) -> Usage:
     return Usage(tuple(segments), tuple(experiments), tuple(holes))
 
 
+def segment_blocks(page: Page) -> tuple[tuple[int, ...], ...]:
+    """The segments of each per-segment block of a page, block by block (the stored usage
+    keeps only their union): what the page can show is bounded by the blocks (`stats`)."""
+    from cms.personalized_blocks import PersonalizedBlock
+
+    return tuple(
+        tuple(dict.fromkeys(_segments_of(value)))
+        for stream_field, raw in page_stream_values(page)
+        for block, value, _path in block_values(stream_field.stream_block, raw, stream_field.name)
+        if isinstance(block, PersonalizedBlock)
+    )
+
+
 def _is_page_revision(revision: Revision) -> bool:
     return revision.base_content_type_id == ContentType.objects.get_for_model(Page).pk
 
