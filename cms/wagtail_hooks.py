@@ -42,3 +42,19 @@ def preview_segments_js():
         json_script(strings, "preview-segments-strings"),
         static("cms/js/preview_segments.js"),
     )
+
+
+@hooks.register("construct_homepage_panels")
+def add_overview_panel(request, panels):
+    """Editors see on the dashboard what personalization is doing and whether it keeps up."""
+    from cms.dashboard import OverviewPanel
+
+    panels.append(OverviewPanel())
+
+
+@hooks.register("construct_explorer_page_queryset")
+def mark_personalized_pages(parent_page, pages, request):
+    """The explorer knows which pages are personalized or in an experiment in its own query."""
+    from cms.listing_marks import annotate_marks
+
+    return annotate_marks(pages)
