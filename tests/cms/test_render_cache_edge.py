@@ -16,12 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from wagtail.models import PageViewRestriction
 
 from cms.holes import OPEN
-from cms.models import ContentPage
 from cms.render_cache import edge
 from cms.render_cache.middleware import HEADER
 from personalization.events.models import Event, EventType
 from personalization.models import Segment, Visitor
-from tests.experiments.variant_helpers import publish_body
+from tests.cms.edge_helpers import publish_edge_page
 from tests.factories import MemberFactory
 from tests.personalization.helpers import browse_as
 
@@ -37,48 +36,6 @@ PATH = "/dogs/choosing-dog-food/"
 def edge_mode(settings):
     settings.RENDER_CACHE_EDGE = True
     settings.RENDER_CACHE_EDGE_SECRET = "edge-test-secret"
-
-
-def _block(kind: str, value) -> dict:
-    return {"type": kind, "id": str(uuid.uuid4()), "value": value}
-
-
-def publish_edge_page() -> ContentPage:
-    """A page with every kind of hole and a per-segment variant (dog people or not), and no
-    experiment (each arm would be a key of its own)."""
-    page = ContentPage.objects.get(slug="choosing-dog-food")
-    dogs = Segment.objects.get(slug="dog-people")
-    body = [
-        _block("greeting", {"greeting": "Welcome back, {name}!", "anonymous_greeting": "Hello"}),
-        _block(
-            "personalized",
-            {
-                "variants": [
-                    {
-                        "segment": str(dogs.pk),
-                        "content": [_block("paragraph", "<p>DOG-VARIANT</p>")],
-                    }
-                ],
-                "default": [_block("paragraph", "<p>DEFAULT-VARIANT</p>")],
-            },
-        ),
-        _block("profile_form", {"heading": "Tell us", "text": "", "button_label": "Go"}),
-        _block(
-            "offer",
-            {
-                "offer_key": "edge-offer",
-                "title": "OFFER-SHOWN",
-                "text": "",
-                "button_label": "Shop",
-                "link": {"page": None, "url": "/offer/"},
-                "cap": 2,
-                "cap_period": "day",
-                "fallback": [_block("paragraph", "<p>OFFER-FALLBACK</p>")],
-            },
-        ),
-    ]
-    publish_body(page, body)
-    return ContentPage.objects.get(pk=page.pk)
 
 
 @pytest.fixture(autouse=True)
