@@ -57,7 +57,7 @@ from personalization.models import Segment
 
 PAGE_RESPONSES = {
     200: PageDetailSerializer,
-    304: OpenApiResponse(description="Not modified (public pages, If-None-Match)."),
+    304: OpenApiResponse(description="Not modified (If-None-Match with the page's ETag)."),
     401: OpenApiResponse(description="Log in to read this page (members-only)."),
     403: OpenApiResponse(description="This member may not read this page."),
     404: OpenApiResponse(description="No such live page."),
