@@ -160,18 +160,19 @@ class PersonalizationPanel(Panel):
 
 
 def personalization_tabs(page_class) -> TabbedInterface:
-    """Wagtail's three tabs of a page type, and "Personalization" after them."""
-    return TabbedInterface(
-        [
-            ObjectList(page_class.content_panels, heading=_("Content")),
-            ObjectList(page_class.promote_panels, heading=_("Promote")),
-            ObjectList(page_class.settings_panels, heading=_("Settings")),
-            ObjectList(
-                [PersonalizationPanel(heading=_("Personalization"))],
-                heading=_("Personalization"),
-            ),
-        ]
-    )
+    """Wagtail's tabs of a page type (those with panels, as Wagtail builds them), and
+    "Personalization" after them."""
+    tabs = [
+        ObjectList(panels, heading=heading)
+        for panels, heading in (
+            (page_class.content_panels, _("Content")),
+            (page_class.promote_panels, _("Promote")),
+            (page_class.settings_panels, _("Settings")),
+        )
+        if panels
+    ]
+    personalization = [PersonalizationPanel(heading=_("Personalization"))]
+    return TabbedInterface([*tabs, ObjectList(personalization, heading=_("Personalization"))])
 
 
 def personalization_tabs_install(app_config) -> None:

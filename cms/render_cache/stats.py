@@ -257,7 +257,7 @@ def possible_combinations(
 
 
 def warning_threshold() -> int:
-    return getattr(settings, "RENDER_CACHE_KEYS_WARNING", 64)
+    return settings.RENDER_CACHE_KEYS_WARNING
 
 
 def experiment_arms(spec) -> tuple[int, int]:

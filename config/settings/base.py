@@ -261,6 +261,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # The segment-keyed render cache (cms.render_cache): on by default; entries also expire.
 RENDER_CACHE_ENABLED = bool_setting("RENDER_CACHE_ENABLED", True)
 RENDER_CACHE_TTL = int_setting("RENDER_CACHE_TTL", 600, minimum=1)
+# The editor's Personalization tab warns when a page can have more keys than this (cms.panels).
+RENDER_CACHE_KEYS_WARNING = int_setting("RENDER_CACHE_KEYS_WARNING", 64, minimum=1)
 # At the edge (cms.render_cache.edge): off unless a CDN or reverse proxy in front of the site
 # asks /api/v1/decide/ for each page view's key. The secret signs the keys and the holes'
 # includes; empty: derived from DJANGO_SECRET_KEY. A new secret changes every key.
