@@ -353,3 +353,12 @@ def test_a_draft_shows_what_it_will_cost_once_published(admin_client):
     draft = re.search(r'<div class="personalization-estimate draft over">.*?</div>', panel, re.S)
     assert '<span class="keys">9</span>' in live.group(0)
     assert f'<span class="keys">{format_count(2**7 * 9)}</span>' in draft.group(0)
+
+
+def test_a_new_page_shows_the_tab_before_it_is_saved(admin_client):
+    parent = SectionPage.objects.get(slug="dogs")
+    response = admin_client.get(f"/admin/pages/add/cms/contentpage/{parent.pk}/")
+    assert response.status_code == 200
+    text = text_of(panel_of(response.content.decode()))
+    assert "This page is not live yet" in text
+    assert "up to 9 keys" in text  # the consent states alone
