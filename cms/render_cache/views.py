@@ -23,6 +23,8 @@ from personalization.api.base import APIDefaultsMixin
 logger = logging.getLogger(__name__)
 
 MAX_PATH_LENGTH = 2048
+# nginx cannot percent-encode the address into `?path=`: it may send it as this header instead.
+ORIGINAL_URI_META = "HTTP_X_ORIGINAL_URI"
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,15 @@ class DecideView(APIDefaultsMixin, APIView):
             "which it may keep and share this visitor's copy of the page, also in the "
             "X-Personalization-Key header; null (with the reason) when the page must come from "
             "the origin. Opaque, signed, changes with the content and the secret. Counts as "
-            "the page view. Never cached."
+            "the page view. Never cached. Without `path`, the X-Original-URI header names the "
+            "page (for nginx's auth_request)."
         ),
     )
     def get(self, request):
-        incoming = DecideQuerySerializer(data=request.query_params.dict())
+        asked = request.query_params.dict()
+        if "path" not in asked and ORIGINAL_URI_META in request.META:
+            asked["path"] = request.META[ORIGINAL_URI_META]  # nginx's auth_request idiom
+        incoming = DecideQuerySerializer(data=asked)
         incoming.is_valid(raise_exception=True)
         decision = page_decide(request._request, incoming.validated_data["path"])
         response = Response({"key": decision.key, "reason": decision.reason})

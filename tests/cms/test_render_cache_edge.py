@@ -134,6 +134,13 @@ def test_decide_gives_no_key_when_the_page_must_come_from_the_origin(setup, reas
     assert decide(client, path) == {"key": None, "reason": reason}
 
 
+def test_nginx_may_name_the_page_in_x_original_uri():
+    warm(pet="dog")
+    client = browser(pet="dog")
+    by_header = client.get("/api/v1/decide/", HTTP_X_ORIGINAL_URI=PATH).json()
+    assert by_header["key"] is not None and by_header == decide(client)
+
+
 @pytest.mark.parametrize("path", ["", "dogs/", "//evil.example/", "/" + "a" * 3000])
 def test_decide_refuses_a_bad_path_with_a_400_naming_it(path):
     response = browser().get("/api/v1/decide/", {"path": path} if path else {})
