@@ -61,7 +61,8 @@ def _summary(segment: Segment) -> str:
         text = json.dumps(segment.condition, ensure_ascii=False)
         brief = text if len(text) <= SUMMARY_JSON_CHARS else text[: SUMMARY_JSON_CHARS - 1] + "…"
         return _("JSON: %(condition)s") % {"condition": brief}
-    rules = [Rule(r.attribute, r.operator, r.value) for r in segment.rules.all()]
+    rows = sorted(segment.rules.all(), key=lambda r: (r.sort_order is None, r.sort_order, r.pk))
+    rules = [Rule(r.attribute, r.operator, r.value) for r in rows]
     return rules_summary(segment.match, rules)
 
 
