@@ -11,7 +11,8 @@ The stored document holds markers where the visitor's own parts go (`cms.api.hol
 filled per request, after the hit and after the miss that stored it. Serving a hit records what
 the uncached endpoint records — exposures of the experiments this key's visitors count in (as
 `variant_for` would on a render), offer impressions and journey messages as their holes are
-filled. (The API records no page view: a frontend reports its own.)
+filled. (The API records no page view: a frontend reports its own.) Hits and kept misses count
+in the page's render-cache figures (`stats`), as the site's do.
 
 JSON documents carry absolute image URLs, so their entries are named per key *and* per origin
 (scheme and host); their ETag is per key. Personalized documents are private, with a weak ETag
@@ -41,7 +42,7 @@ from cms.api.pages import (
     restrictions_check,
 )
 from cms.api.resolve import BodyResolution
-from cms.render_cache import store
+from cms.render_cache import stats, store
 from cms.render_cache.keys import personalization_key
 from personalization.api.caching import mark_private, public_response
 
@@ -120,6 +121,7 @@ def page_response(view, locator: str, locate: Callable[[], Page]) -> Response:
     name = _render_name(key.digest, request)
     render = _render_get(entry.route, name)
     if render is not None:
+        stats.render_served(page_id=entry.route.page_id, key=key, hit=True)
         _record_hit(visitor_request, render)
         return _respond(request, visitor_request, render, key.digest, "hit")
     page = page or locate()
@@ -127,7 +129,7 @@ def page_response(view, locator: str, locate: Callable[[], Page]) -> Response:
         entry = _route_store(host, locator, page, request)
         key = personalization_key(visitor_request, entry.route)
         name = _render_name(key.digest, request)
-    render = _render(visitor_request, page, entry.route, name)
+    render = _render(visitor_request, page, entry.route, name, key)
     return _respond(request, visitor_request, render, key.digest, "miss")
 
 
@@ -157,9 +159,9 @@ def _record_hit(visitor_request, render: store.Render) -> None:
         variant_for(visitor_request, experiment_key)
 
 
-def _render(visitor_request, page: Page, route: store.Route, name: str) -> store.Render:
-    """Resolve the page with markers for the holes, and keep it when its key covers every
-    choice in it."""
+def _render(visitor_request, page: Page, route: store.Route, name: str, key) -> store.Render:
+    """Resolve the page with markers for the holes, and keep it (counted as a miss for the
+    editor's panel, `stats`) when its key covers every choice in it."""
     recording = JsonRecording()
     state = BodyResolution(visitor_request, recording=recording)
     document, served = page_resolved(visitor_request, page, state)
@@ -171,11 +173,13 @@ def _render(visitor_request, page: Page, route: store.Route, name: str) -> store
         content_type=CONTENT_TYPE,
         counted_experiments=tuple(k for k, choice in memo.items() if choice.counted),
     )
-    if _key_covers(route, state):
-        try:
-            store.render_set(KIND, route, name, render)
-        except Exception:
-            logger.exception("Render cache could not keep page %s", route.page_id)
+    if not _key_covers(route, state):
+        return render
+    try:
+        store.render_set(KIND, route, name, render)
+    except Exception:
+        logger.exception("Render cache could not keep page %s", route.page_id)
+    stats.render_served(page_id=route.page_id, key=key, hit=False)
     return render
 
 

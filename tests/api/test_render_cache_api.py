@@ -330,6 +330,16 @@ def api_variants_of(document: dict) -> list[tuple[str, str]]:
     ]
 
 
+def test_api_hits_and_misses_count_in_the_pages_render_cache_figures():
+    from cms.render_cache import stats
+
+    page = ContentPage.objects.get(slug="choosing-dog-food")
+    for _ in range(3):
+        find(api_as(uuid.uuid4()), page.url)
+    today, _ = stats.page_counts(page_id=page.pk)
+    assert (today.misses, today.hits, today.keys) == (1, 2, 1)
+
+
 # FRESHNESS
 # ------------------------------------------------------------------------------
 
