@@ -7,6 +7,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
@@ -26,6 +27,17 @@ class TimeUnit(models.TextChoices):
 def duration(amount: int, unit: str) -> datetime.timedelta:
     """`amount` minutes, hours or days as a timedelta."""
     return datetime.timedelta(**{unit or TimeUnit.MINUTES: amount or 0})
+
+
+def duration_label(amount: int, unit: str) -> str:
+    """ "1 day", "2 days", "0 hours": an amount of a unit, in the language's plural form."""
+    amount = amount or 0
+    forms = {
+        TimeUnit.MINUTES: ngettext("%(count)d minute", "%(count)d minutes", amount),
+        TimeUnit.HOURS: ngettext("%(count)d hour", "%(count)d hours", amount),
+        TimeUnit.DAYS: ngettext("%(count)d day", "%(count)d days", amount),
+    }
+    return forms.get(unit, forms[TimeUnit.MINUTES]) % {"count": amount}
 
 
 class JourneyStatus(models.TextChoices):
@@ -198,7 +210,10 @@ class JourneyStep(Orderable):
     )
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} after {self.delay_amount} {self.delay_unit}"
+        return gettext("%(action)s after %(delay)s") % {
+            "action": self.get_action_display(),
+            "delay": duration_label(self.delay_amount, self.delay_unit),
+        }
 
     @property
     def delay(self) -> datetime.timedelta:

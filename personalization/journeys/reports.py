@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from personalization.journeys.models import (
     EntryStatus,
@@ -103,3 +104,45 @@ def journey_report(*, journey: Journey) -> JourneyReport:
         steps=steps,
         **entries,
     )
+
+
+# FUNNEL
+# ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    """One bar of the funnel: how many got this far, as a share of those who entered and of the
+    stage before (the step's conversion)."""
+
+    label: str
+    count: int
+    of_entered: float | None
+    of_previous: float | None
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def journey_funnel(report: JourneyReport) -> list[FunnelStage]:
+    """Entered → each step's messages sent → converted, from the report's counts."""
+    counts = [(_("Entered"), report.entered)]
+    counts += [
+        (_("Step %(number)d: %(step)s") % {"number": number, "step": row.step}, row.sent)
+        for number, row in enumerate(report.steps, start=1)
+    ]
+    counts.append((_("Converted"), report.converted))
+    stages = []
+    previous = None
+    for label, count in counts:
+        stages.append(
+            FunnelStage(
+                label=label,
+                count=count,
+                of_entered=_share(count, report.entered),
+                of_previous=None if previous is None else _share(count, previous),
+            )
+        )
+        previous = count
+    return stages

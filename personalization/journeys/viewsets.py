@@ -1,13 +1,14 @@
-"""Admin for journeys: the journey editor (trigger, segment, steps), email templates, the
-journey report, and the RQ dashboard in the Wagtail menu."""
+"""Admin for journeys: the journey editor (trigger, segment, steps — each showing its action's
+fields only), email templates, the journey report with its funnel, and the "Background jobs"
+page in the Wagtail menu."""
 
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import (
     FieldPanel,
     FieldRowPanel,
@@ -16,25 +17,66 @@ from wagtail.admin.panels import (
     MultiFieldPanel,
     ObjectList,
 )
-from wagtail.admin.widgets.button import ListingButton
+from wagtail.admin.panels.base import get_form_for_model
+from wagtail.admin.widgets.button import HeaderButton, ListingButton
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from personalization.journeys.models import EmailTemplate, Journey
-from personalization.journeys.reports import journey_report
+from personalization.admin_header import admin_header
+from personalization.background_jobs import BackgroundJobsViewSet
+from personalization.journeys.chart import funnel_svg
+from personalization.journeys.forms import JourneyStepForm
+from personalization.journeys.models import EmailTemplate, Journey, duration_label
+from personalization.journeys.reports import journey_funnel, journey_report
 
 
 def journey_report_view(request, pk: int):
-    """Entered, messaged, suppressed by cap or consent, converted — per journey and step."""
+    """The funnel (entered → each step → converted), then entered, messaged, suppressed by cap
+    or consent and converted — per journey and step."""
     journey = get_object_or_404(Journey, pk=pk)
+    report = journey_report(journey=journey)
+    title = _("Report: %(name)s") % {"name": journey.name}
     return TemplateResponse(
         request,
         "journeys/admin/journey_report.html",
         {
-            "report": journey_report(journey=journey),
-            "page_title": f"Report: {journey.name}",
-            "header_title": f"Journey report: “{journey.name}”",
+            "report": report,
+            "funnel": funnel_svg(journey_funnel(report)),
+            "window": duration_label(journey.window_amount, journey.window_unit),
+            **admin_header(
+                title,
+                {"url": reverse("personalization_journey:list"), "label": _("Journeys")},
+                {
+                    "url": reverse("personalization_journey:edit", args=[journey.pk]),
+                    "label": journey.name,
+                },
+                icon="mail",
+                buttons=[
+                    HeaderButton(
+                        _("Edit"),
+                        reverse("personalization_journey:edit", args=[journey.pk]),
+                        icon_name="edit",
+                    )
+                ],
+            ),
         },
     )
+
+
+class StepsPanel(InlinePanel):
+    """The journey's steps, each built with `JourneyStepForm` (its action's fields only)."""
+
+    def get_form_options(self):
+        options = super().get_form_options()
+        formset = options["formsets"][self.relation_name]
+        # Wagtail may have built a form already (to defer required fields on drafts): keep
+        # its Meta, with our form as the base class.
+        built = formset.get("form")
+        deferred = getattr(getattr(built, "Meta", None), "defer_required_on_fields", None)
+        extra = {"defer_required_on_fields": deferred} if deferred else {}
+        formset["form"] = get_form_for_model(
+            self.db_field.related_model, form_class=JourneyStepForm, **extra
+        )
+        return options
 
 
 class JourneyViewSet(SnippetViewSet):
@@ -68,7 +110,7 @@ class JourneyViewSet(SnippetViewSet):
                 ],
                 heading="Who enters, and when",
             ),
-            InlinePanel(
+            StepsPanel(
                 "steps",
                 label="Step",
                 min_num=1,
@@ -119,22 +161,15 @@ def journey_report_button(snippet, user, next_url=None):
     """A "Report" entry in each journey's actions menu."""
     if isinstance(snippet, Journey):
         yield ListingButton(
-            "Report",
+            _("Report"),
             reverse("personalization_journey:report", args=[snippet.pk]),
             icon_name="table",
             priority=15,
         )
 
 
-class StaffMenuItem(MenuItem):
-    """Shown to staff only (the RQ dashboard is Django staff-only)."""
-
-    def is_shown(self, request) -> bool:
-        return bool(request.user.is_staff)
-
-
-@hooks.register("register_admin_menu_item")
-def rq_dashboard_menu_item():
-    return StaffMenuItem(
-        "Background jobs", "/admin/rq/", name="background-jobs", icon_name="cogs", order=10_000
-    )
+@hooks.register("register_admin_viewset")
+def background_jobs_page():
+    """Queues, failed jobs and periodic jobs as a Wagtail page (was django-rq's Django-admin
+    dashboard); it lives in the core, registered here where the menu item always was."""
+    return BackgroundJobsViewSet()
