@@ -13,7 +13,6 @@ from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -36,6 +35,7 @@ from experiments.models import AnalysisMethod, Experiment, ExperimentKind, Trans
 from experiments.selectors import Verdict, experiment_report
 from experiments.signals import experiment_completed
 from experiments.usage import experiment_start, pages_using, start_problems
+from personalization.templatetags.admin_format import admin_datetime
 
 CSV_COLUMNS = [
     "exposures",
@@ -215,7 +215,7 @@ def _present_allocation(report: dict) -> None:
     ]
     for row in bandit["history"]:
         row["when"] = localtime(datetime.fromisoformat(row["computed_at"]))
-        row["label"] = date_format(row["when"], "j M, H:i")
+        row["label"] = admin_datetime(row["when"])
         row["cells"] = [
             {
                 "weight": percent(row["weights"].get(name)),

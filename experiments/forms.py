@@ -9,8 +9,6 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.formats import date_format
-from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets.slug import SlugInput
@@ -27,6 +25,7 @@ from experiments.models import (
 )
 from experiments.stats import minimum_sample_size_per_arm, sample_size_per_arm
 from experiments.usage import pages_using
+from personalization.templatetags.admin_format import admin_datetime
 
 # The analysis settings (issue 16 §3) with their defaults when a form leaves them out.
 ANALYSIS_DEFAULTS = {
@@ -555,7 +554,7 @@ def _same_measure(goal: dict, other: dict) -> bool:
 
 def _revision_label(revision: Revision) -> str:
     """A revision as an editor recognises it: the page, when, and by whom."""
-    when = date_format(localtime(revision.created_at), "j M Y, H:i")
+    when = admin_datetime(revision.created_at)
     by = revision.user.get_username() if revision.user_id else _("unknown")
     return _("%(page)s — saved %(when)s by %(by)s") % {
         "page": revision.object_str,

@@ -7,8 +7,6 @@ holdouts, and the experiments list leaves them out."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -16,8 +14,6 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.formats import date_format
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -50,6 +46,7 @@ from experiments.models import (
 )
 from experiments.selectors import experiment_report, primary_goal
 from personalization.models import Segment
+from personalization.templatetags.admin_format import admin_datetime
 
 ALL_SEGMENTS = gettext_lazy("All segments")
 HOLDOUTS = gettext_lazy("Holdouts")
@@ -384,11 +381,7 @@ def _present(report: dict) -> dict:
         computed = entry["computed_at"]
         entry["display"] = {
             "status": ExperimentStatus(entry["holdout"]["status"]).label,
-            "computed_at": (
-                date_format(localtime(datetime.fromisoformat(computed)), "j M Y, H:i")
-                if computed
-                else ""
-            ),
+            "computed_at": admin_datetime(computed),
             "share": percent(entry["holdout"]["share"], 1),
             "segment": (entry["holdout"]["segment"] or {}).get("name") or str(ALL_SEGMENTS),
         }

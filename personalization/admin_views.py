@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from wagtail import hooks
 
 from config.jobs import enqueue
+from personalization.admin_header import admin_header
 from personalization.attributes import DYNAMIC_PATTERNS, static_attributes
 from personalization.context import build_context
 from personalization.explain import (
@@ -48,8 +49,7 @@ def attribute_reference(request):
             "groups": groups,
             "dynamic": dynamic,
             "operators": OPERATORS.items(),
-            "header_title": "Segment attributes",
-            "page_title": "Segment attributes",
+            **admin_header(_("Segment attributes"), icon="help"),
         },
     )
 
@@ -134,10 +134,19 @@ def recompute_segment_size(request, pk: int):
             "personalization/admin/segment_size.html",
             {
                 "segment": segment,
-                "page_title": f"Size of {segment.name}",
-                "header_title": f"Size of “{segment.name}”",
+                **admin_header(
+                    _("Size of “%(name)s”") % {"name": segment.name},
+                    {"url": reverse("personalization_segment:list"), "label": _("Segments")},
+                    {
+                        "url": reverse("personalization_segment:edit", args=[segment.pk]),
+                        "label": segment.name,
+                    },
+                    icon="group",
+                ),
             },
         )
     enqueue("reports", compute_segment_size, segment.pk)
-    messages.success(request, f"Counting who is in “{segment.name}”; refresh in a moment.")
+    messages.success(
+        request, _("Counting who is in “%(name)s”; refresh in a moment.") % {"name": segment.name}
+    )
     return redirect("personalization_segment:size", segment.pk)

@@ -27,6 +27,7 @@ from personalization.management.commands import run_periodic_jobs
 from personalization.models import PeriodicJobOutcome, PeriodicJobRun
 from personalization.periodic import PeriodicJob, Scheduler, periodic_job_run
 from personalization.scheduling import periodic_jobs
+from personalization.templatetags.admin_format import admin_datetime
 
 pytestmark = pytest.mark.django_db
 EXPECTED = {
@@ -248,8 +249,7 @@ def test_the_dashboard_shows_last_runs_and_warns_about_an_overdue_job(client):
     assert set(rows) == {job.name for job in periodic_jobs()}
     assert "Overdue" in rows["segment-sizes"]
     assert "Overdue" not in rows["journeys-evaluate"]
-    started = timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S")
-    assert started in rows["journeys-evaluate"]
+    assert admin_datetime(now) in rows["journeys-evaluate"]  # the admin's one format
     assert "every 60 seconds" in rows["journeys-evaluate"]
     assert "Succeeded" in rows["journeys-evaluate"] or "succeeded" in rows["journeys-evaluate"]
 
