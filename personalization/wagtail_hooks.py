@@ -10,7 +10,6 @@ import json
 
 from django import forms
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,13 +40,15 @@ from personalization.forms import (
 from personalization.models import SavedGroup, Segment
 from personalization.periodic_panel import PeriodicJobsPanel
 from personalization.rules import Rule, rules_summary
+from personalization.templatetags.admin_format import admin_datetime
 
 
 def _size(segment: Segment) -> str:
-    """ "52 (12 members) · 2025-05-01 09:30": the saved count and when it was made (local time)."""
+    """ "52 (12 members) · 1 May 2025, 09:30": the saved count and when it was made (the
+    admin's one date-time format)."""
     if segment.size is None:
         return _("not counted yet")
-    counted = f"{timezone.localtime(segment.size_computed_at):%Y-%m-%d %H:%M}"
+    counted = admin_datetime(segment.size_computed_at)
     return _("%(size)s (%(members)s members) · %(counted)s") % {
         "size": segment.size,
         "members": segment.size_members,

@@ -206,6 +206,15 @@ def test_the_segment_size_page_shows_the_count_time_in_the_site_time_zone(admin_
     assert "22:24" not in html
 
 
+def test_the_segments_list_shows_the_count_time_in_the_same_format(admin_client):
+    Segment.objects.filter(slug="dog-people").update(
+        size=5, size_members=3, size_computed_at=COUNTED
+    )
+    html = admin_client.get("/admin/personalization/segments/").content.decode()
+    assert "5 (3 members) · 2 Mar 2025, 07:24" in html
+    assert "22:24" not in html
+
+
 def test_no_project_admin_template_formats_a_date_itself():
     """Every project admin template writes times through `admin_datetime`, none with `|date`."""
     from pathlib import Path
