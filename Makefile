@@ -64,10 +64,11 @@ cron: install
 	$(PY) manage.py rqcron personalization.scheduling
 
 ## Install what the tests need and run them all, on every core (`make test TEST_WORKERS=0`:
-## in one process).
+## in one process). Tests are handed out one by one in collection order, where pytest-django
+## puts the transactional ones (which empty the database) last on every worker.
 TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist load $(PYTEST_ARGS)
 
 ## Run every benchmark in bench/ and rewrite docs/benchmarks.md with the figures.
 bench: install

@@ -143,6 +143,8 @@ def store_rendered(request, response, recording) -> HttpResponse:
     if route is None or route.page_id != page.pk or route.revision_id != page.live_revision_id:
         route = store.route_of(page)
         store.route_set(_host(request), request.path, route)
+    if not _key_covers_served_revision(request, route):
+        return _fill_in_place(request, response, recording)
     key = personalization_key(request, route)
     memo = getattr(request, "_experiment_choices", None) or {}
     render = store.Render(
@@ -154,6 +156,30 @@ def store_rendered(request, response, recording) -> HttpResponse:
     store.render_set("html", route, key.digest, render)
     stats.render_served(page_id=route.page_id, key=key, hit=False)
     return _respond(request, render, key.digest, "miss", response)
+
+
+def _key_covers_served_revision(request, route: store.Route) -> bool:
+    """A page-level experiment serves some visitors another revision than the live one; its
+    render is kept only when that revision consults no segment or experiment the key (built
+    from the live revision) leaves out — else two visitors with one key could differ."""
+    from experiments.registry import running_experiments
+    from experiments.services import declared_winners
+
+    memo = getattr(request, "_experiment_choices", None) or {}
+    for page_level in (running_experiments().by_page, declared_winners().by_page):
+        spec = page_level.get(route.page_id)
+        if spec is None:
+            continue
+        choice = memo.get(getattr(spec, "experiment", spec).key)
+        revision_id = choice.variant.revision_id if choice is not None else None
+        if revision_id and revision_id != route.revision_id:
+            served = store.usage_of_revision(revision_id)
+            if served is None:
+                return False
+            return set(served.segment_ids) <= set(route.usage.segment_ids) and set(
+                served.experiment_keys
+            ) <= set(route.usage.experiment_keys)
+    return True
 
 
 def _fill_in_place(request, response, recording) -> HttpResponse:

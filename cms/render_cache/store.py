@@ -137,3 +137,11 @@ def render_get(kind: str, route: Route, key_digest: str) -> Render | None:
 
 def render_set(kind: str, route: Route, key_digest: str, render: Render) -> None:
     cache.set(render_key(kind, route, key_digest), render, ttl())
+
+
+def usage_of_revision(revision_id: int) -> Usage | None:
+    """The stored usage of a revision (a page-level variant's draft), None if not recorded."""
+    from cms.models import RevisionPersonalization
+
+    row = RevisionPersonalization.objects.filter(revision_id=revision_id).first()
+    return Usage.of(row) if row is not None else None

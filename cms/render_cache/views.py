@@ -26,6 +26,8 @@ MAX_PATH_LENGTH = 2048
 # nginx cannot percent-encode the address into `?path=`: it may send it as this header instead.
 ORIGINAL_URI_META = "HTTP_X_ORIGINAL_URI"
 
+SHARED = "shared"  # the reason decide gives when a proxy may share the page
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -59,7 +61,7 @@ def page_decide(request, full_path: str) -> Decision:
     if render is None:
         return Decision(None, "not-cached")  # the origin renders it privately and keeps it
     _record_view(page_request, route, render)
-    return Decision(edge.edge_key(key.digest, store.generation()), "shared")
+    return Decision(edge.edge_key(key.digest, store.generation()), SHARED)
 
 
 class DecideQuerySerializer(serializers.Serializer):

@@ -22,7 +22,14 @@ def _redis_url_for_worker(url: str, worker: int) -> str:
     return urlunsplit(parts._replace(path=f"/{(base + worker) % 16}"))
 
 
-if _WORKER.startswith("gw") and os.environ.get("REDIS_URL"):
+if (
+    _WORKER.startswith("gw")
+    and os.environ.get("REDIS_URL")
+    and "CMS_TEST_BASE_REDIS_URL" not in os.environ
+):
+    # Once, in the worker itself: a process a test starts inherits the marker and keeps the
+    # REDIS_URL it was given (the worker's, or a test's own redis-server).
+    os.environ["CMS_TEST_BASE_REDIS_URL"] = os.environ["REDIS_URL"]
     os.environ["REDIS_URL"] = _redis_url_for_worker(os.environ["REDIS_URL"], int(_WORKER[2:]))
 
 from .base import *  # noqa: E402, F403

@@ -62,9 +62,9 @@ def get(client, path="/"):
 def test_a_second_visitor_with_the_same_key_is_served_the_stored_render():
     first, _ = visitor_client()
     second, _ = visitor_client()
-    response, html = get(first)
+    response, html = get(first, "/dogs/")  # (the home page runs an experiment: two arms)
     assert response[HEADER] == "miss"
-    again, again_html = get(second)
+    again, again_html = get(second, "/dogs/")
     assert again[HEADER] == "hit"
     assert OPEN not in again_html
     assert CSRF.sub("", html) == CSRF.sub("", again_html)
@@ -319,3 +319,31 @@ def _paragraph(text: str) -> dict:
 
 def test_page_tree_is_intact():
     assert Page.objects.filter(depth=1).count() == 1
+
+
+def test_a_page_level_variant_using_other_segments_than_the_live_page_is_never_shared():
+    """The key is built from the live revision; a page-level variant's revision with a
+    per-segment block the live one lacks is rendered per visitor, not shared by key."""
+    from experiments.usage import experiment_start
+    from tests.experiments.holdout_helpers import (
+        DEFAULT_TEXT,
+        PERSONALIZED_TEXT,
+        personalized_block,
+    )
+
+    page = ContentPage.objects.get(slug="choosing-dog-food")
+    dogs = Segment.objects.get(slug="dog-people")
+    experiment = make_experiment("page-level-cache", ["control", "b"], weights=[0, 1], page=page)
+    publish_body(page, [_paragraph(marker("page-level-cache", "control"))])
+    draft = ContentPage.objects.get(pk=page.pk)
+    draft.body = [personalized_block([dogs])]
+    variant = experiment.variants.get(name="b")
+    variant.revision = draft.save_revision()
+    variant.save()
+    experiment_start(experiment=experiment)
+    dog, _ = visitor_client(pet="dog")
+    other, _ = visitor_client()
+    _, dog_html = get(dog, page.url)
+    _, other_html = get(other, page.url)
+    assert PERSONALIZED_TEXT in dog_html
+    assert PERSONALIZED_TEXT not in other_html and DEFAULT_TEXT in other_html
