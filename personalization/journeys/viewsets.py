@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.panels import (
     FieldPanel,
@@ -84,7 +85,7 @@ class JourneyViewSet(SnippetViewSet):
 
     model = Journey
     icon = "mail"
-    menu_label = "Journeys"
+    menu_label = gettext_lazy("Journeys")
     url_prefix = "personalization/journeys"
     url_namespace = "personalization_journey"
     list_display = ["name", "status", "trigger", "trigger_event", "updated_at"]
@@ -94,13 +95,15 @@ class JourneyViewSet(SnippetViewSet):
         [
             MultiFieldPanel(
                 [FieldPanel("name"), FieldPanel("description"), FieldPanel("status")],
-                heading="Journey",
+                heading=gettext_lazy("Journey"),
             ),
             MultiFieldPanel(
                 [
                     HelpPanel(
-                        content="E.g. cart abandonment: “an event happens and another does not "
-                        "follow”, add to cart, unless followed by purchase, window 2 hours."
+                        content=gettext_lazy(
+                            "E.g. cart abandonment: “an event happens and another does not "
+                            "follow”, add to cart, unless followed by purchase, window 2 hours."
+                        )
                     ),
                     FieldPanel("trigger"),
                     FieldRowPanel([FieldPanel("trigger_event"), FieldPanel("trigger_name")]),
@@ -108,11 +111,11 @@ class JourneyViewSet(SnippetViewSet):
                     FieldRowPanel([FieldPanel("window_amount"), FieldPanel("window_unit")]),
                     FieldPanel("segment"),
                 ],
-                heading="Who enters, and when",
+                heading=gettext_lazy("Who enters, and when"),
             ),
             StepsPanel(
                 "steps",
-                label="Step",
+                label=gettext_lazy("Step"),
                 min_num=1,
                 panels=[
                     FieldRowPanel([FieldPanel("delay_amount"), FieldPanel("delay_unit")]),
@@ -127,7 +130,7 @@ class JourneyViewSet(SnippetViewSet):
             ),
             MultiFieldPanel(
                 [FieldRowPanel([FieldPanel("goal_event"), FieldPanel("attribution_days")])],
-                heading="Conversion",
+                heading=gettext_lazy("Conversion"),
             ),
         ]
     )
@@ -143,7 +146,7 @@ class EmailTemplateViewSet(SnippetViewSet):
 
     model = EmailTemplate
     icon = "doc-full"
-    menu_label = "Email templates"
+    menu_label = gettext_lazy("Email templates")
     url_prefix = "personalization/email-templates"
     url_namespace = "personalization_email_template"
     list_display = ["name", "subject", "updated_at"]
