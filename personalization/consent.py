@@ -16,15 +16,20 @@ path, in a signed cookie, so serving a page never queries to know the choice:
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.core import signing
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Q
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from personalization.models import Consent, Visitor
+from personalization.resolver import version_token_ttl
 
 CONSENT_COOKIE = "pv_consent"
 CONSENT_SALT = "personalization.consent"
@@ -65,9 +70,49 @@ def _record_for(*, visitor_uuid, user) -> Consent | None:
 
 
 def consent_for(*, visitor_uuid, user) -> dict[str, bool]:
-    """The visitor's (or member's) choices, or the defaults when they have not chosen."""
+    """The visitor's (or member's) choices, or the defaults when they have not chosen.
+
+    Read on every API request of a visitor, so kept in the cache per (member, visitor) under
+    the consent version, which every stored change renews: a cached page document from the
+    render cache then costs no consent query."""
+    member = _member(user)
+    who = f"{member.pk if member else '-'}:{visitor_uuid}"
+    key = f"personalization:consent:{_consent_version()}:{who}"
+    cached = cache.get(key)
+    if isinstance(cached, dict):
+        return dict(cached)
     record = _record_for(visitor_uuid=visitor_uuid, user=user)
-    return record.choices if record is not None else consent_defaults()
+    choices = record.choices if record is not None else consent_defaults()
+    cache.set(key, choices, CONSENT_CACHE_SECONDS)
+    return choices
+
+
+CONSENT_VERSION_KEY = "personalization:consent-version"
+CONSENT_CACHE_SECONDS = 3600
+
+
+def _consent_version() -> str:
+    """Changes whenever a consent record is saved or deleted (here, or — with a per-process
+    cache — in another process, noticed within a few seconds through the table's state)."""
+    token = cache.get(CONSENT_VERSION_KEY)
+    if token:
+        return token
+    stats = Consent.objects.aggregate(changed=Max("updated_at"), count=Count("id"))
+    changed = stats["changed"].isoformat() if stats["changed"] else "-"
+    token = f"{stats['count']}.{changed}"
+    cache.set(CONSENT_VERSION_KEY, token, version_token_ttl())
+    return token
+
+
+@receiver([post_save, post_delete], sender=Consent)
+def consent_changed(sender, **kwargs) -> None:
+    """Every cached choice is stale: now, and again once the change is committed."""
+
+    def bump() -> None:
+        cache.set(CONSENT_VERSION_KEY, uuid.uuid4().hex, version_token_ttl())
+
+    bump()
+    transaction.on_commit(bump)
 
 
 def _state(record: Consent | None) -> dict:

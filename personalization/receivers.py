@@ -8,8 +8,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.functional import SimpleLazyObject
 
+from personalization.api.authentication import erasure_noted
 from personalization.middleware import rotate_visitor_cookie
-from personalization.models import SavedGroup, Segment
+from personalization.models import ErasedVisitor, SavedGroup, Segment
 from personalization.resolver import bump_segment_set_version
 from personalization.services import visitor_log_in
 
@@ -42,3 +43,11 @@ def segments_changed(sender, **kwargs) -> None:
         return
     bump_segment_set_version()
     transaction.on_commit(bump_segment_set_version)
+
+
+@receiver(post_save, sender=ErasedVisitor)
+def visitor_erasure_noted(sender, instance, raw: bool = False, **kwargs) -> None:
+    """An erased visitor's tokens die at once, also where "not erased" was cached."""
+    if not raw:
+        erasure_noted(instance.uuid)
+        transaction.on_commit(lambda: erasure_noted(instance.uuid))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -66,11 +67,31 @@ def visitor_token_read(token: str) -> uuid.UUID:
         ) from None
 
 
-def visitor_erased(visitor_uuid: uuid.UUID) -> bool:
-    """Whether the visitor's data was erased (DELETE /api/v1/visitor/): its tokens are dead."""
-    from personalization.models import ErasedVisitor
+ERASED_KEY = "personalization:erased:{}"
 
-    return ErasedVisitor.objects.filter(uuid=visitor_uuid).exists()
+
+def visitor_erased(visitor_uuid: uuid.UUID) -> bool:
+    """Whether the visitor's data was erased (DELETE /api/v1/visitor/): its tokens are dead.
+
+    Asked on every request with a visitor token, so the answer is cached: an erasure marks its
+    visitor at once (`erasure_noted`, a receiver of ErasedVisitor), while "not erased" is kept
+    only as long as a per-process cache trusts its version tokens (a few seconds; an hour with
+    the shared cache, which every erasure updates)."""
+    from personalization.models import ErasedVisitor
+    from personalization.resolver import version_token_ttl
+
+    key = ERASED_KEY.format(visitor_uuid)
+    cached = cache.get(key)
+    if cached is not None:
+        return bool(cached)
+    erased = ErasedVisitor.objects.filter(uuid=visitor_uuid).exists()
+    cache.set(key, erased, None if erased else version_token_ttl())
+    return erased
+
+
+def erasure_noted(visitor_uuid) -> None:
+    """Tokens of an erased visitor are refused from the next request on."""
+    cache.set(ERASED_KEY.format(visitor_uuid), True, None)
 
 
 def reload_visitor(request: HttpRequest) -> None:

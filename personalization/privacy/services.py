@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from personalization.api.authentication import erasure_noted
 from personalization.models import ErasedVisitor, Visitor
 
 
@@ -21,6 +22,8 @@ def visitor_erase(*, visitor: Visitor) -> int:
     ErasedVisitor.objects.bulk_create(
         [ErasedVisitor(uuid=erased_uuid) for erased_uuid in erased], ignore_conflicts=True
     )
+    for erased_uuid in erased:  # tokens cached as "not erased" die now (bulk sends no signal)
+        erasure_noted(erased_uuid)
     if visitor.pk is None:
         return 0
     label = Visitor._meta.label
