@@ -16,7 +16,7 @@ from wagtail import hooks
 
 from config.jobs import enqueue
 from personalization.admin_header import admin_header
-from personalization.attributes import DYNAMIC_PATTERNS, static_attributes
+from personalization.attributes import DYNAMIC_PATTERNS, group_label, static_attributes
 from personalization.context import build_context
 from personalization.explain import (
     UNKNOWN,
@@ -38,9 +38,10 @@ def attribute_reference(request):
     """Every key a rule can test, with what it means and its values."""
     groups: dict[str, list] = {}
     for attribute in static_attributes():
-        groups.setdefault(attribute.group, []).append(attribute)
+        groups.setdefault(group_label(attribute.group), []).append(attribute)
     dynamic = [
-        (prefix + "<name>", label, group) for prefix, (label, group, _) in DYNAMIC_PATTERNS.items()
+        (prefix + "<name>", label, group_label(group))
+        for prefix, (label, group, _kind) in DYNAMIC_PATTERNS.items()
     ]
     return TemplateResponse(
         request,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
+
 STRING, NUMBER, BOOLEAN, LIST, CHOICE = "string", "number", "boolean", "list", "choice"
 
 
@@ -35,147 +37,183 @@ def static_attributes() -> list[Attribute]:
     """Every fixed key of the context, grouped as the admin shows them."""
     from personalization.choices import Gender, Occupation, PetType, Region, Tier
 
-    weekdays = tuple(
-        (d, d.capitalize())
-        for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    weekdays = (
+        ("monday", _("Monday")),
+        ("tuesday", _("Tuesday")),
+        ("wednesday", _("Wednesday")),
+        ("thursday", _("Thursday")),
+        ("friday", _("Friday")),
+        ("saturday", _("Saturday")),
+        ("sunday", _("Sunday")),
     )
     devices = (
-        ("mobile", "Mobile"),
-        ("tablet", "Tablet"),
-        ("desktop", "Desktop"),
-        ("bot", "Bot / crawler"),
-        ("unknown", "Unknown"),
+        ("mobile", _("Mobile")),
+        ("tablet", _("Tablet")),
+        ("desktop", _("Desktop")),
+        ("bot", _("Bot / crawler")),
+        ("unknown", _("Unknown")),
     )
     return [
         Attribute(
             "country",
-            "Country (ISO code)",
+            _("Country (ISO code)"),
             "Request",
             STRING,
-            "Two-letter country of the request, from the trusted proxy header or GeoIP.",
+            _("Two-letter country of the request, from the trusted proxy header or GeoIP."),
             example="JP",
         ),
-        Attribute("device", "Device", "Request", CHOICE, "From the browser's User-Agent.", devices),
+        Attribute(
+            "device", _("Device"), "Request", CHOICE, _("From the browser's User-Agent."), devices
+        ),
         Attribute(
             "referrer_host",
-            "Referrer host",
+            _("Referrer host"),
             "Request",
             STRING,
-            "Host name of the page that linked here.",
+            _("Host name of the page that linked here."),
             example="www.google.com",
         ),
         Attribute(
             "utm_source",
-            "UTM source",
+            _("UTM source"),
             "Request",
             STRING,
-            "utm_source of the link this visit started from.",
+            _("utm_source of the link this visit started from."),
             example="newsletter",
         ),
         Attribute(
             "utm_medium",
-            "UTM medium",
+            _("UTM medium"),
             "Request",
             STRING,
-            "utm_medium of this visit.",
+            _("utm_medium of this visit."),
             example="email",
         ),
         Attribute(
             "utm_campaign",
-            "UTM campaign",
+            _("UTM campaign"),
             "Request",
             STRING,
-            "utm_campaign of this visit.",
+            _("utm_campaign of this visit."),
             example="spring-sale",
         ),
         Attribute(
             "path",
-            "Page path",
+            _("Page path"),
             "Request",
             STRING,
-            "Path of the page being viewed.",
+            _("Path of the page being viewed."),
             example="/dogs/",
         ),
         Attribute(
-            "hour", "Hour of day", "Request", NUMBER, "0–23, in the site's time zone.", example="20"
+            "hour",
+            _("Hour of day"),
+            "Request",
+            NUMBER,
+            _("0–23, in the site's time zone."),
+            example="20",
         ),
         Attribute(
-            "weekday", "Day of week", "Request", CHOICE, "In the site's time zone.", weekdays
+            "weekday", _("Day of week"), "Request", CHOICE, _("In the site's time zone."), weekdays
         ),
-        Attribute("is_member", "Is a logged-in member", "Visitor", BOOLEAN, ""),
+        Attribute("is_member", _("Is a logged-in member"), "Visitor", BOOLEAN, ""),
         Attribute(
-            "is_new", "Is a new visitor", "Visitor", BOOLEAN, "True on a visitor's first visit."
+            "is_new",
+            _("Is a new visitor"),
+            "Visitor",
+            BOOLEAN,
+            _("True on a visitor's first visit."),
         ),
         Attribute(
             "visit_count",
-            "Number of visits",
+            _("Number of visits"),
             "Visitor",
             NUMBER,
-            "Visits so far (a visit ends after 30 minutes without a page view).",
+            _("Visits so far (a visit ends after 30 minutes without a page view)."),
         ),
         Attribute(
             "traits.name",
-            "Name",
+            _("Name"),
             "Declared",
             STRING,
-            "The name the visitor told us (or the member's name).",
+            _("The name the visitor told us (or the member's name)."),
         ),
         Attribute(
             "traits.pet",
-            "Pet",
+            _("Pet"),
             "Declared",
             CHOICE,
-            "The pet the visitor told us about (or the member's profile).",
+            _("The pet the visitor told us about (or the member's profile)."),
             _choices(PetType),
         ),
-        Attribute("age", "Age", "Member profile", NUMBER, "From the member's birth date."),
-        Attribute("gender", "Gender", "Member profile", CHOICE, "", _choices(Gender)),
+        Attribute("age", _("Age"), "Member profile", NUMBER, _("From the member's birth date.")),
+        Attribute("gender", _("Gender"), "Member profile", CHOICE, "", _choices(Gender)),
         Attribute(
             "region",
-            "Region",
+            _("Region"),
             "Member profile",
             CHOICE,
-            "Prefecture of residence, or overseas.",
+            _("Prefecture of residence, or overseas."),
             _choices(Region),
         ),
-        Attribute("occupation", "Occupation", "Member profile", CHOICE, "", _choices(Occupation)),
-        Attribute("tier", "Membership tier", "Member profile", CHOICE, "", _choices(Tier)),
+        Attribute(
+            "occupation", _("Occupation"), "Member profile", CHOICE, "", _choices(Occupation)
+        ),
+        Attribute("tier", _("Membership tier"), "Member profile", CHOICE, "", _choices(Tier)),
         Attribute(
             "email",
-            "Member email",
+            _("Member email"),
             "Member profile",
             STRING,
-            "Use with saved groups (uploaded member lists).",
+            _("Use with saved groups (uploaded member lists)."),
         ),
-        Attribute("views.total", "Page views (all)", "Behaviour", NUMBER, ""),
-        Attribute("cart.count", "Items in cart", "Behaviour", NUMBER, ""),
-        Attribute("cart.value", "Cart value (¥)", "Behaviour", NUMBER, ""),
+        Attribute("views.total", _("Page views (all)"), "Behaviour", NUMBER, ""),
+        Attribute("cart.count", _("Items in cart"), "Behaviour", NUMBER, ""),
+        Attribute("cart.value", _("Cart value (¥)"), "Behaviour", NUMBER, ""),
         Attribute(
             "cart.hours_since_update",
-            "Hours since the cart last changed",
+            _("Hours since the cart last changed"),
             "Behaviour",
             NUMBER,
-            "With items in cart: ≥ 1 means an abandoned cart.",
+            _("With items in cart: ≥ 1 means an abandoned cart."),
         ),
-        Attribute("purchases.count", "Number of purchases", "Purchases", NUMBER, ""),
-        Attribute("purchases.total_spend", "Total spend (¥)", "Purchases", NUMBER, ""),
-        Attribute("purchases.days_since_last", "Days since last purchase", "Purchases", NUMBER, ""),
+        Attribute("purchases.count", _("Number of purchases"), "Purchases", NUMBER, ""),
+        Attribute("purchases.total_spend", _("Total spend (¥)"), "Purchases", NUMBER, ""),
+        Attribute(
+            "purchases.days_since_last", _("Days since last purchase"), "Purchases", NUMBER, ""
+        ),
         Attribute(
             "purchases.categories",
-            "Categories bought",
+            _("Categories bought"),
             "Purchases",
             LIST,
-            "Every category the visitor ever bought.",
+            _("Every category the visitor ever bought."),
             example="cat-food",
         ),
     ]
 
 
+# The groups are keys (code compares them); editors read them through GROUP_LABELS.
+GROUP_LABELS = {
+    "Request": _("Request"),
+    "Visitor": _("Visitor"),
+    "Declared": _("Declared"),
+    "Member profile": _("Member profile"),
+    "Behaviour": _("Behaviour"),
+    "Purchases": _("Purchases"),
+}
+
+
+def group_label(group: str) -> str:
+    """The group's name in the editor's language."""
+    return str(GROUP_LABELS.get(group, group))
+
+
 # Keys with a name part chosen by the site (a section's slug, a tag, a product category).
 DYNAMIC_PATTERNS = {
-    "views.section.": ("Views of section", "Behaviour", NUMBER),
-    "views.tag.": ("Views of pages tagged", "Behaviour", NUMBER),
-    "purchases.category_days.": ("Days since last bought", "Purchases", NUMBER),
+    "views.section.": (_("Views of section"), "Behaviour", NUMBER),
+    "views.tag.": (_("Views of pages tagged"), "Behaviour", NUMBER),
+    "purchases.category_days.": (_("Days since last bought"), "Purchases", NUMBER),
 }
 _DYNAMIC_KEY = re.compile(
     r"^(views\.section|views\.tag|purchases\.category_days)\.[a-z0-9][a-z0-9_-]{0,63}$"

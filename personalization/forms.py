@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from personalization.attributes import attribute_for, static_attributes
+from personalization.attributes import attribute_for, group_label, static_attributes
 from personalization.conditions import ConditionError, validate_condition
 from personalization.rules import (
     OPERATOR_CHOICES,
@@ -39,14 +39,20 @@ def attribute_choices() -> list[tuple[str, list[tuple[str, str]]]]:
         groups.setdefault(attribute.group, []).append((attribute.key, attribute.label))
     site_root_children = Page.objects.filter(depth=3).live().order_by("path")
     groups["Behaviour"] += [
-        (f"views.section.{page.slug}", f"Views of section: {page.title}")
+        (
+            f"views.section.{page.slug}",
+            _("Views of section: %(section)s") % {"section": page.title},
+        )
         for page in site_root_children
     ]
     groups["Purchases"] += [
-        (f"purchases.category_days.{name}", f"Days since last bought: {name}")
+        (
+            f"purchases.category_days.{name}",
+            _("Days since last bought: %(category)s") % {"category": name},
+        )
         for name in purchase_categories()
     ]
-    return list(groups.items())
+    return [(group_label(group), choices) for group, choices in groups.items()]
 
 
 def purchase_categories() -> list[str]:

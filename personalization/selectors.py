@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 
 from personalization.attributes import attribute_for
 from personalization.conditions import ConditionError, evaluate
@@ -100,15 +101,17 @@ def segment_explain(segment: Segment, attributes: dict, groups: dict) -> Segment
 
 def _decider(combinator: str, results: list[ClauseResult], matched: bool) -> str:
     if not results:
-        return "no rules"
+        return _("no rules")
     if combinator == "$or":
         hit = next((r.label for r in results if r.matched), None)
-        return hit if matched and hit else "no rule matched"
+        return hit if matched and hit else _("no rule matched")
     if combinator == "$nor":
         hit = next((r.label for r in results if r.matched), None)
-        return f"excluded by: {hit}" if hit else "none of the rules matched"
+        if hit:
+            return _("excluded by: %(rule)s") % {"rule": hit}
+        return _("none of the rules matched")
     miss = next((r.label for r in results if not r.matched), None)
-    return f"failed: {miss}" if miss else "all rules matched"
+    return _("failed: %(rule)s") % {"rule": miss} if miss else _("all rules matched")
 
 
 def segments_explain(attributes: dict) -> list[SegmentExplanation]:

@@ -204,21 +204,25 @@ class LinesField(forms.Field):
         lines = [line.strip() for line in str(value or "").splitlines()]
         values = list(dict.fromkeys(v.lower() if "@" in v else v for v in lines if v))
         if len(values) > self.max_values:
-            raise forms.ValidationError(f"At most {self.max_values:,} values per group.")
+            raise forms.ValidationError(
+                _("At most %(count)s values per group.") % {"count": f"{self.max_values:,}"}
+            )
         return values
 
 
 class SavedGroupForm(WagtailAdminModelForm):
     values = LinesField(
         required=False,
-        help_text="One id per line, e.g. member emails; use with the 'is in group' JSON operator.",
+        help_text=gettext_lazy(
+            "One id per line, e.g. member emails; use with the 'is in group' JSON operator."
+        ),
     )
 
 
 class SavedGroupViewSet(SnippetViewSet):
     model = SavedGroup
     icon = "list-ul"
-    menu_label = "Saved groups"
+    menu_label = gettext_lazy("Saved groups")
     url_prefix = "personalization/saved-groups"
     url_namespace = "personalization_saved_group"
     list_display = ["name", "key", "updated_at"]
@@ -232,7 +236,7 @@ class AttributeReferenceViewSet(ViewSet):
     name = "personalization_attributes"
     url_prefix = "personalization/attributes"
     icon = "help"
-    menu_label = "Attributes"
+    menu_label = gettext_lazy("Attributes")
 
     def get_urlpatterns(self):
         return [path("", admin_views.attribute_reference, name="index")]
@@ -242,7 +246,7 @@ class ExplainViewSet(ViewSet):
     name = "personalization_explain"
     url_prefix = "personalization/explain"
     icon = "search"
-    menu_label = "Explain a visitor"
+    menu_label = gettext_lazy("Explain a visitor")
 
     def get_urlpatterns(self):
         return [path("", admin_views.explain_visitor, name="index")]
@@ -252,7 +256,7 @@ PERSONALIZATION_VIEWSETS_HOOK = "register_personalization_viewsets"
 
 
 class PersonalizationGroup(ViewSetGroup):
-    menu_label = "Personalization"
+    menu_label = gettext_lazy("Personalization")
     menu_icon = "group"
     menu_order = 200
     items = (SegmentViewSet, SavedGroupViewSet, AttributeReferenceViewSet, ExplainViewSet)
@@ -270,7 +274,7 @@ def segment_size_button(snippet, user, next_url=None):
     """A "Size" entry in each segment's actions menu."""
     if isinstance(snippet, Segment):
         yield ListingButton(
-            "Size and recount",
+            _("Size and recount"),
             reverse("personalization_segment:size", args=[snippet.pk]),
             icon_name="group",
             priority=15,
