@@ -1,11 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CmsConfig(AppConfig):
     """Wagtail pages, blocks, the member site and the headless page API."""
 
     name = "cms"
-    verbose_name = "Site content"
+    verbose_name = _("Site content")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -93,21 +93,26 @@ class PersonalizedPreviewMixin:
 class HomePage(PersonalizedPreviewMixin, Page):
     """The site's front page: a hero and a body."""
 
-    hero_title = models.CharField(max_length=120, blank=True)
-    hero_text = models.TextField(blank=True, max_length=400)
+    hero_title = models.CharField(_("hero title"), max_length=120, blank=True)
+    hero_text = models.TextField(_("hero text"), blank=True, max_length=400)
     hero_image = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailimages.Image",
+        verbose_name=_("hero image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    hero_cta_label = models.CharField("hero button label", max_length=40, blank=True)
+    hero_cta_label = models.CharField(_("hero button label"), max_length=40, blank=True)
     hero_cta_page = models.ForeignKey(
         "wagtailcore.Page",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        verbose_name="hero button page",
+        verbose_name=_("hero button page"),
     )
-    body = StreamField(BodyStreamBlock(), blank=True, use_json_field=True)
+    body = StreamField(BodyStreamBlock(), verbose_name=_("body"), blank=True, use_json_field=True)
 
     content_panels = [
         *Page.content_panels,
@@ -119,7 +124,7 @@ class HomePage(PersonalizedPreviewMixin, Page):
                 FieldPanel("hero_cta_label"),
                 FieldPanel("hero_cta_page"),
             ],
-            heading="Hero",
+            heading=_("Hero"),
         ),
         FieldPanel("body"),
     ]
@@ -128,17 +133,22 @@ class HomePage(PersonalizedPreviewMixin, Page):
     max_count = 1
 
     class Meta:
-        verbose_name = "home page"
+        verbose_name = _("home page")
 
 
 class SectionPage(PersonalizedPreviewMixin, Page):
     """A section of the site that lists its child pages."""
 
-    intro = models.TextField(blank=True, max_length=600)
+    intro = models.TextField(_("intro"), blank=True, max_length=600)
     image = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailimages.Image",
+        verbose_name=_("image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    body = StreamField(BodyStreamBlock(), blank=True, use_json_field=True)
+    body = StreamField(BodyStreamBlock(), verbose_name=_("body"), blank=True, use_json_field=True)
 
     content_panels = [
         *Page.content_panels,
@@ -151,7 +161,7 @@ class SectionPage(PersonalizedPreviewMixin, Page):
     subpage_types = ["cms.ContentPage", "cms.SectionPage"]
 
     class Meta:
-        verbose_name = "section page"
+        verbose_name = _("section page")
 
     @property
     def card_image(self):
@@ -173,11 +183,16 @@ class ContentPageTag(TaggedItemBase):
 class ContentPage(PersonalizedPreviewMixin, Page):
     """An article or product story: intro, hero image and a body of blocks."""
 
-    intro = models.TextField(blank=True, max_length=600)
+    intro = models.TextField(_("intro"), blank=True, max_length=600)
     hero_image = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailimages.Image",
+        verbose_name=_("hero image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    body = StreamField(BodyStreamBlock(), blank=True, use_json_field=True)
+    body = StreamField(BodyStreamBlock(), verbose_name=_("body"), blank=True, use_json_field=True)
     tags = ClusterTaggableManager(through=ContentPageTag, blank=True)
 
     content_panels = [
@@ -196,7 +211,7 @@ class ContentPage(PersonalizedPreviewMixin, Page):
     subpage_types = []
 
     class Meta:
-        verbose_name = "content page"
+        verbose_name = _("content page")
 
     @property
     def card_image(self):

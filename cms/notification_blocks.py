@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
 from cms.holes import filler, recording_in
@@ -15,16 +16,17 @@ class NotificationBlock(blocks.StructBlock):
     Place it where a message should catch the eye (top of the home page, the cart page). A page
     without one shows waiting messages at the bottom of its content instead."""
 
-    link_label = blocks.CharBlock(max_length=40, default="Take a look")
+    link_label = blocks.CharBlock(max_length=40, default="Take a look", label=_("Link label"))
     fallback = blocks.RichTextBlock(
         required=False,
         features=["bold", "italic", "link"],
-        help_text="Shown when there is no message for the visitor (may be left empty).",
+        help_text=_("Shown when there is no message for the visitor (may be left empty)."),
+        label=_("Fallback"),
     )
 
     class Meta:
         icon = "mail"
-        label = "Journey notification slot"
+        label = _("Journey notification slot")
         template = "journeys/notification.html"
 
     hole_kind = "notification"  # the visitor's own message, taken when the hole is filled

@@ -59,18 +59,25 @@ class GreetingBlock(blocks.StructBlock):
     greeting = blocks.CharBlock(
         max_length=120,
         default="Welcome back, {name}!",
-        help_text="{name} is replaced by the visitor's name.",
+        help_text=gettext_lazy("{name} is replaced by the visitor's name."),
+        label=gettext_lazy("Greeting"),
     )
     anonymous_greeting = blocks.CharBlock(
         max_length=120,
         default="Welcome to Pawprint Club",
-        help_text="Shown when we don't know the visitor's name.",
+        help_text=gettext_lazy("Shown when we don't know the visitor's name."),
+        label=gettext_lazy("Anonymous greeting"),
     )
-    dog_image = ImageChooserBlock(required=False)
-    cat_image = ImageChooserBlock(required=False)
-    other_image = ImageChooserBlock(required=False, help_text="For other pets, or no pet.")
+    dog_image = ImageChooserBlock(required=False, label=gettext_lazy("Dog image"))
+    cat_image = ImageChooserBlock(required=False, label=gettext_lazy("Cat image"))
+    other_image = ImageChooserBlock(
+        required=False,
+        help_text=gettext_lazy("For other pets, or no pet."),
+        label=gettext_lazy("Other image"),
+    )
 
     class Meta:
+        label = gettext_lazy("Greeting")
         icon = "user"
         group = PERSONALIZATION_GROUP
         template = "blocks/greeting_block.html"
@@ -107,15 +114,21 @@ class GreetingBlock(blocks.StructBlock):
 class ProfileFormBlock(blocks.StructBlock):
     """Asks an anonymous visitor two things (name, pet); the answers become traits at once."""
 
-    heading = blocks.CharBlock(max_length=120, default="Tell us about your pet")
+    heading = blocks.CharBlock(
+        max_length=120, default="Tell us about your pet", label=gettext_lazy("Heading")
+    )
     text = blocks.TextBlock(
         required=False,
         max_length=300,
         default="Two quick questions and we'll show you what fits.",
+        label=gettext_lazy("Text"),
     )
-    button_label = blocks.CharBlock(max_length=40, default="Show me")
+    button_label = blocks.CharBlock(
+        max_length=40, default="Show me", label=gettext_lazy("Button label")
+    )
 
     class Meta:
+        label = gettext_lazy("Profile form")
         icon = "form"
         group = PERSONALIZATION_GROUP
         template = "blocks/profile_form_block.html"
@@ -157,7 +170,9 @@ class LazyVariantStream(blocks.StreamBlock):
 
 class OfferFallbackStream(LazyVariantStream):
     heading = HeadingBlock()
-    paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, icon="pilcrow")
+    paragraph = blocks.RichTextBlock(
+        features=RICH_TEXT_FEATURES, icon="pilcrow", label=gettext_lazy("Paragraph")
+    )
     call_to_action = CallToActionBlock()
 
 
@@ -167,25 +182,36 @@ class OfferBlock(blocks.StructBlock):
     offer_key = blocks.RegexBlock(
         regex=r"^[a-z0-9][a-z0-9-]{0,63}$",
         error_messages={"invalid": "Use lower-case letters, digits and hyphens."},
-        help_text="Names the offer for counting impressions, e.g. summer-litter-sale.",
+        help_text=gettext_lazy(
+            "Names the offer for counting impressions, e.g. summer-litter-sale."
+        ),
+        label=gettext_lazy("Offer key"),
     )
-    title = blocks.CharBlock(max_length=120)
-    text = blocks.TextBlock(required=False, max_length=500)
-    image = ImageChooserBlock(required=False)
-    button_label = blocks.CharBlock(max_length=40, default="See the offer")
-    link = LinkTargetBlock()
+    title = blocks.CharBlock(max_length=120, label=gettext_lazy("Title"))
+    text = blocks.TextBlock(required=False, max_length=500, label=gettext_lazy("Text"))
+    image = ImageChooserBlock(required=False, label=gettext_lazy("Image"))
+    button_label = blocks.CharBlock(
+        max_length=40, default="See the offer", label=gettext_lazy("Button label")
+    )
+    link = LinkTargetBlock(label=gettext_lazy("Link"))
     cap = blocks.IntegerBlock(
         min_value=0,
         max_value=1000,
         default=3,
-        help_text="Show at most this many times per visitor per period (0 = no limit).",
+        help_text=gettext_lazy(
+            "Show at most this many times per visitor per period (0 = no limit)."
+        ),
+        label=gettext_lazy("Cap"),
     )
     cap_period = blocks.ChoiceBlock(
-        choices=[("day", "per day"), ("week", "per week")], default="day"
+        choices=[("day", gettext_lazy("per day")), ("week", gettext_lazy("per week"))],
+        default="day",
+        label=gettext_lazy("Cap period"),
     )
     fallback = OfferFallbackStream(required=False, help_text="Shown once the cap is reached.")
 
     class Meta:
+        label = gettext_lazy("Offer")
         icon = "tag"
         group = PERSONALIZATION_GROUP
         template = "blocks/offer_block.html"
@@ -297,7 +323,9 @@ class ExperimentChoiceBlock(blocks.ChoiceBlock):
 
 class ExperimentVariantContentStream(LazyVariantStream):
     heading = HeadingBlock()
-    paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, icon="pilcrow")
+    paragraph = blocks.RichTextBlock(
+        features=RICH_TEXT_FEATURES, icon="pilcrow", label=gettext_lazy("Paragraph")
+    )
     image = ImageBlock()
     call_to_action = CallToActionBlock()
     quote = QuoteBlock()
@@ -307,7 +335,8 @@ class ExperimentVariantContentStream(LazyVariantStream):
 
 class ExperimentVariantBlock(blocks.StructBlock):
     variant = VariantChoiceBlock(
-        help_text="One of the experiment's variants (the first is the control).",
+        help_text=gettext_lazy("One of the experiment's variants (the first is the control)."),
+        label=gettext_lazy("Variant"),
     )
     content = ExperimentVariantContentStream()
 
@@ -326,8 +355,8 @@ class ExperimentBlock(blocks.StructBlock):
     experiment runs, the control otherwise; the exposure is recorded when the variant is
     served (site or API), and only where the block holds every variant."""
 
-    experiment = ExperimentChoiceBlock()
-    variants = blocks.ListBlock(ExperimentVariantBlock(), min_num=2)
+    experiment = ExperimentChoiceBlock(label=gettext_lazy("Experiment"))
+    variants = blocks.ListBlock(ExperimentVariantBlock(), min_num=2, label=gettext_lazy("Variants"))
 
     class Meta:
         icon = "sliders"
@@ -436,7 +465,9 @@ class PersonalizedContentStream(LazyVariantStream):
     """What a per-segment variant (or the default) may hold: any body block."""
 
     heading = HeadingBlock()
-    paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, icon="pilcrow")
+    paragraph = blocks.RichTextBlock(
+        features=RICH_TEXT_FEATURES, icon="pilcrow", label=gettext_lazy("Paragraph")
+    )
     image = ImageBlock()
     call_to_action = CallToActionBlock()
     quote = QuoteBlock()
@@ -458,7 +489,9 @@ class SegmentChoiceBlock(blocks.ChoiceBlock):
 
 
 class SegmentVariantBlock(blocks.StructBlock):
-    segment = SegmentChoiceBlock(help_text="Who sees this variant.")
+    segment = SegmentChoiceBlock(
+        help_text=gettext_lazy("Who sees this variant."), label=gettext_lazy("Segment")
+    )
     content = PersonalizedContentStream()
 
     class Meta:
@@ -473,7 +506,7 @@ class PersonalizedBlock(blocks.StructBlock):
     When a visitor is in several of the variants' segments, the segment with the highest
     priority wins, then the variant listed first."""
 
-    variants = blocks.ListBlock(SegmentVariantBlock(), min_num=1)
+    variants = blocks.ListBlock(SegmentVariantBlock(), min_num=1, label=gettext_lazy("Variants"))
     default = PersonalizedContentStream(
         required=False, help_text="What everyone else sees (may be left empty)."
     )
@@ -536,7 +569,9 @@ class BodyStreamBlock(blocks.StreamBlock):
     """The blocks every page body offers, personalized ones included."""
 
     heading = HeadingBlock()
-    paragraph = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, icon="pilcrow")
+    paragraph = blocks.RichTextBlock(
+        features=RICH_TEXT_FEATURES, icon="pilcrow", label=gettext_lazy("Paragraph")
+    )
     image = ImageBlock()
     call_to_action = CallToActionBlock()
     quote = QuoteBlock()

@@ -146,7 +146,7 @@ class ExperimentAdminForm(AllocationFormMixin, WagtailAdminModelForm):
         if "hash_seed" in self.fields:
             self.fields["hash_seed"].required = False
         if self.instance.pk and self.instance.status != ExperimentStatus.DRAFT:
-            self.fields["key"].help_text = "Fixed: the experiment has run under this key."
+            self.fields["key"].help_text = _("Fixed: the experiment has run under this key.")
         self._limit_revisions()
         self._analysis_initial()
         self._key_from_name()
@@ -283,7 +283,7 @@ class ExperimentAdminForm(AllocationFormMixin, WagtailAdminModelForm):
     def clean_coverage(self) -> float:
         coverage = self.cleaned_data["coverage"]
         if not 0 < coverage <= 1:
-            raise _error("Coverage is a share of visitors: more than 0 and at most 1.")
+            raise _error(_("Coverage is a share of visitors: more than 0 and at most 1."))
         return coverage
 
     def clean(self):
@@ -308,15 +308,15 @@ class ExperimentAdminForm(AllocationFormMixin, WagtailAdminModelForm):
         self._check_frozen_keys(forms, names)
         if len(forms) < 2:
             self.add_error(
-                None, "An experiment needs at least two variants; the first is the control."
+                None, _("An experiment needs at least two variants; the first is the control.")
             )
             return
         if len(set(names)) != len(names):
-            self.add_error(None, "Each variant needs its own name.")
+            self.add_error(None, _("Each variant needs its own name."))
         self._check_page_level(forms)
         weights = [f.cleaned_data.get("weight") or 0 for f in forms]
         if any(w < 0 for w in weights):
-            self.add_error(None, "Variant weights cannot be negative.")
+            self.add_error(None, _("Variant weights cannot be negative."))
         elif abs(sum(weights) - 1) > 0.0001:
             self.add_error(
                 None,
@@ -394,7 +394,7 @@ class ExperimentAdminForm(AllocationFormMixin, WagtailAdminModelForm):
                 ),
             )
         elif len(primaries) != 1:
-            self.add_error(None, "Mark exactly one goal as the primary goal.")
+            self.add_error(None, _("Mark exactly one goal as the primary goal."))
         for form in forms:
             self._check_goal(form)
         self._check_guardrails(forms, primaries[0] if len(primaries) == 1 else None)
@@ -436,17 +436,17 @@ class ExperimentAdminForm(AllocationFormMixin, WagtailAdminModelForm):
             previously = form.instance.pk and form.instance.page_was_set
             form.add_error(
                 "page",
-                "Its page was deleted; choose another page."
+                _("Its page was deleted; choose another page.")
                 if previously
-                else "Choose the page to visit.",
+                else _("Choose the page to visit."),
             )
         if kind == GoalKind.EVENT and not data.get("event_type"):
-            form.add_error("event_type", "Choose the event type.")
+            form.add_error("event_type", _("Choose the event type."))
         if kind == GoalKind.CUSTOM and not (data.get("custom_name") or "").strip():
-            form.add_error("custom_name", "Give the custom event name.")
+            form.add_error("custom_name", _("Give the custom event name."))
         amount = data.get("min_amount")
         if amount is not None and amount < 0:
-            form.add_error("min_amount", "The minimum amount cannot be negative.")
+            form.add_error("min_amount", _("The minimum amount cannot be negative."))
 
     # ANALYSIS
     # --------------------------------------------------------------------------
@@ -569,6 +569,9 @@ def _error(message: str):
 
 def _fixed_key_error(key: str):
     return _error(
-        f"The key of an experiment that has run cannot change (it is “{key}”): "
-        "it names the hash and the stored assignments."
+        _(
+            "The key of an experiment that has run cannot change (it is “%(key)s”): "
+            "it names the hash and the stored assignments."
+        )
+        % {"key": key}
     )

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
@@ -75,39 +76,52 @@ class Experiment(ClusterableModel):
     """An A/B(/n) test of block content or of a whole page, overall and per segment."""
 
     key = models.SlugField(
+        _("key"),
         max_length=64,
         unique=True,
-        help_text="Names the experiment in blocks, the API and the hash; fixed once it runs.",
+        help_text=_("Names the experiment in blocks, the API and the hash; fixed once it runs."),
     )
-    name = models.CharField(max_length=120)
-    hypothesis = models.TextField(blank=True)
+    name = models.CharField(_("name"), max_length=120)
+    hypothesis = models.TextField(_("hypothesis"), blank=True)
     status = models.CharField(
-        max_length=12, choices=ExperimentStatus.choices, default=ExperimentStatus.DRAFT
+        _("status"), max_length=12, choices=ExperimentStatus.choices, default=ExperimentStatus.DRAFT
     )
     target_segments = ParentalManyToManyField(
         "personalization.Segment",
+        verbose_name=_("target segments"),
         blank=True,
         related_name="experiments",
-        help_text="Only visitors in one of these segments take part (empty: everyone).",
+        help_text=_("Only visitors in one of these segments take part (empty: everyone)."),
     )
     coverage = models.FloatField(
-        default=1.0, help_text="Share of eligible visitors who take part (0–1); others see control."
+        _("coverage"),
+        default=1.0,
+        help_text=_("Share of eligible visitors who take part (0–1); others see control."),
     )
     hash_seed = models.CharField(
-        max_length=64, blank=True, help_text="Defaults to the key. Change it to re-randomise."
+        _("hash seed"),
+        max_length=64,
+        blank=True,
+        help_text=_("Defaults to the key. Change it to re-randomise."),
     )
     page = models.ForeignKey(
         "wagtailcore.Page",
+        verbose_name=_("page"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="For a page-level experiment: the page whose variants serve other revisions.",
+        help_text=_("For a page-level experiment: the page whose variants serve other revisions."),
     )
-    started_at = models.DateTimeField(null=True, blank=True)
-    stopped_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
     winner = models.ForeignKey(
-        "experiments.Variant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "experiments.Variant",
+        verbose_name=_("winner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     # Analysis (issue 16 §3; docs/statistics.md)
     analysis = models.CharField(
@@ -205,11 +219,13 @@ class Experiment(ClusterableModel):
         default=False,
         help_text=_("Pause the experiment automatically when a guardrail shows significant harm."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("experiment")
+        verbose_name_plural = _("experiments")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(alpha__gt=0, alpha__lt=0.5), name="experiment_alpha_range"
@@ -247,7 +263,10 @@ class Experiment(ClusterableModel):
     def start(self) -> None:
         """Draft or paused → running (first start stamps started_at)."""
         if self.status not in (ExperimentStatus.DRAFT, ExperimentStatus.PAUSED):
-            raise TransitionError(f"A {self.get_status_display().lower()} experiment cannot start.")
+            raise TransitionError(
+                gettext("A %(status)s experiment cannot start.")
+                % {"status": self.get_status_display().lower()}
+            )
         problems = self.readiness_problems()
         if problems:
             raise TransitionError(" ".join(problems))
@@ -258,16 +277,16 @@ class Experiment(ClusterableModel):
     def pause(self) -> None:
         """Running → paused: everyone sees the control; assignments are kept."""
         if self.status != ExperimentStatus.RUNNING:
-            raise TransitionError("Only a running experiment can be paused.")
+            raise TransitionError(gettext("Only a running experiment can be paused."))
         self.status = ExperimentStatus.PAUSED
         self.save(update_fields=["status", "updated_at"])
 
     def complete(self, winner: Variant | None = None) -> None:
         """Running or paused → completed, optionally naming the winning variant."""
         if self.status not in (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED):
-            raise TransitionError("Only a running or paused experiment can be completed.")
+            raise TransitionError(gettext("Only a running or paused experiment can be completed."))
         if winner is not None and winner.experiment_id != self.pk:
-            raise TransitionError("The winner must be one of this experiment's variants.")
+            raise TransitionError(gettext("The winner must be one of this experiment's variants."))
         self.status = ExperimentStatus.COMPLETED
         self.stopped_at = timezone.now()
         self.winner = winner
@@ -278,13 +297,16 @@ class Experiment(ClusterableModel):
         variants = list(self.variants.all())
         problems = []
         if len(variants) < 2:
-            problems.append("Add at least two variants (the first is the control).")
+            problems.append(gettext("Add at least two variants (the first is the control)."))
         total = sum(v.weight for v in variants)
         if variants and abs(total - 1) > 0.001:
-            problems.append(f"Variant weights must add up to 1 (they add up to {total:g}).")
+            problems.append(
+                gettext("Variant weights must add up to 1 (they add up to %(total)s).")
+                % {"total": f"{total:g}"}
+            )
         goals = list(self.goals.all())
         if not any(g.is_primary for g in goals):
-            problems.append("Choose one primary goal.")
+            problems.append(gettext("Choose one primary goal."))
         problems += [p for g in goals for p in g.problems()]
         problems += self._layer_problems()
         return problems
@@ -305,7 +327,7 @@ class Experiment(ClusterableModel):
             .values_list("name", flat=True)
         )
         return [
-            _("Its slice of the layer overlaps “%(name)s”, which is running or paused.")
+            gettext("Its slice of the layer overlaps “%(name)s”, which is running or paused.")
             % {"name": name}
             for name in clashes
         ]
@@ -314,19 +336,26 @@ class Experiment(ClusterableModel):
 class Variant(Orderable):
     """One arm of an experiment; the first (by order) is the control."""
 
-    experiment = ParentalKey(Experiment, on_delete=models.CASCADE, related_name="variants")
-    name = models.SlugField(max_length=40, help_text="e.g. control, b, big-photo.")
-    weight = models.FloatField(default=0.5, help_text="Share of traffic, 0–1; all add up to 1.")
+    experiment = ParentalKey(
+        Experiment, verbose_name=_("experiment"), on_delete=models.CASCADE, related_name="variants"
+    )
+    name = models.SlugField(_("name"), max_length=40, help_text=_("e.g. control, b, big-photo."))
+    weight = models.FloatField(
+        _("weight"), default=0.5, help_text=_("Share of traffic, 0–1; all add up to 1.")
+    )
     revision = models.ForeignKey(
         "wagtailcore.Revision",
+        verbose_name=_("revision"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Page-level experiments: the draft revision this variant's visitors see.",
+        help_text=_("Page-level experiments: the draft revision this variant's visitors see."),
     )
 
     class Meta(Orderable.Meta):
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
         constraints = [
             models.UniqueConstraint(fields=["experiment", "name"], name="unique_variant_name")
         ]
@@ -349,18 +378,31 @@ class HarmDirection(models.TextChoices):
 class Goal(Orderable):
     """What counts as a conversion: a page visit, an event type, or a custom event."""
 
-    experiment = ParentalKey(Experiment, on_delete=models.CASCADE, related_name="goals")
-    name = models.CharField(max_length=80)
-    is_primary = models.BooleanField(default=False)
-    kind = models.CharField(max_length=12, choices=GoalKind.choices, default=GoalKind.EVENT)
-    page = models.ForeignKey(
-        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    experiment = ParentalKey(
+        Experiment, verbose_name=_("experiment"), on_delete=models.CASCADE, related_name="goals"
     )
-    include_descendants = models.BooleanField(default=True)
+    name = models.CharField(_("name"), max_length=80)
+    is_primary = models.BooleanField(_("is primary"), default=False)
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=GoalKind.choices, default=GoalKind.EVENT
+    )
+    page = models.ForeignKey(
+        "wagtailcore.Page",
+        verbose_name=_("page"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    include_descendants = models.BooleanField(_("include descendants"), default=True)
     page_was_set = models.BooleanField(default=False, editable=False)
-    event_type = models.CharField(max_length=32, choices=EventType.choices, blank=True)
-    min_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    custom_name = models.CharField(max_length=100, blank=True)
+    event_type = models.CharField(
+        _("event type"), max_length=32, choices=EventType.choices, blank=True
+    )
+    min_amount = models.DecimalField(
+        _("min amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    custom_name = models.CharField(_("custom name"), max_length=100, blank=True)
     # Guardrails: tested one-sided for harm, never a reason to ship
     is_guardrail = models.BooleanField(_("guardrail"), default=False)
     harm_direction = models.CharField(
@@ -370,6 +412,10 @@ class Goal(Orderable):
         default=HarmDirection.INCREASE,
     )
 
+    class Meta(Orderable.Meta):
+        verbose_name = _("goal")
+        verbose_name_plural = _("goals")
+
     def __str__(self) -> str:
         return self.name
 
@@ -377,12 +423,15 @@ class Goal(Orderable):
         """Why this goal cannot be measured, if it cannot."""
         if self.kind == GoalKind.PAGE_VISIT and self.page_id is None:
             if self.page_was_set:
-                return [f"Goal “{self.name}”: its page was deleted; choose another page."]
-            return [f"Goal “{self.name}”: choose the page to visit."]
+                return [
+                    gettext("Goal “%(name)s”: its page was deleted; choose another page.")
+                    % {"name": self.name}
+                ]
+            return [gettext("Goal “%(name)s”: choose the page to visit.") % {"name": self.name}]
         if self.kind == GoalKind.EVENT and not self.event_type:
-            return [f"Goal “{self.name}”: choose the event type."]
+            return [gettext("Goal “%(name)s”: choose the event type.") % {"name": self.name}]
         if self.kind == GoalKind.CUSTOM and not self.custom_name.strip():
-            return [f"Goal “{self.name}”: give the custom event name."]
+            return [gettext("Goal “%(name)s”: give the custom event name.") % {"name": self.name}]
         return []
 
     def clean(self) -> None:

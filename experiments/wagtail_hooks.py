@@ -68,7 +68,7 @@ class ExperimentViewSet(SnippetViewSet):
     model = Experiment
     edit_view_class = ExperimentEditView
     icon = "pick"
-    menu_label = "Experiments"
+    menu_label = _("Experiments")
     url_prefix = "experiments"
     url_namespace = "experiments_experiment"
     list_display = ["name", "key", "status", "started_at", "stopped_at"]
@@ -83,13 +83,13 @@ class ExperimentViewSet(SnippetViewSet):
                     FieldPanel("hypothesis"),
                     FieldPanel("status", read_only=True),
                 ],
-                heading="Experiment",
+                heading=_("Experiment"),
             ),
             MultiFieldPanel(
                 [
                     InlinePanel(
                         "variants",
-                        label="Variant",
+                        label=_("Variant"),
                         panels=[
                             FieldRowPanel([FieldPanel("name"), FieldPanel("weight")]),
                             FieldPanel("revision"),
@@ -102,7 +102,7 @@ class ExperimentViewSet(SnippetViewSet):
                 [
                     InlinePanel(
                         "goals",
-                        label="Goal",
+                        label=_("Goal"),
                         panels=[
                             FieldRowPanel([FieldPanel("name"), FieldPanel("is_primary")]),
                             FieldRowPanel(
@@ -117,7 +117,7 @@ class ExperimentViewSet(SnippetViewSet):
                         ],
                     )
                 ],
-                heading="Goals",
+                heading=_("Goals"),
             ),
             MultiFieldPanel(
                 [FieldRowPanel([FieldPanel("owner"), FieldPanel("pause_on_harm")])],
@@ -146,7 +146,7 @@ class ExperimentViewSet(SnippetViewSet):
                     PageChooserPanel("page"),
                     FieldPanel("hash_seed"),
                 ],
-                heading="Who takes part",
+                heading=_("Who takes part"),
             ),
             MultiFieldPanel(
                 [
@@ -213,7 +213,7 @@ def holdouts_in_the_personalization_menu():
 def experiment_report_button(snippet, user, next_url=None):
     if isinstance(snippet, Experiment):
         yield ListingButton(
-            "Report",
+            _("Report"),
             reverse("experiments_experiment:report", args=[snippet.pk]),
             icon_name="view",
             priority=5,

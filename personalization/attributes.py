@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 STRING, NUMBER, BOOLEAN, LIST, CHOICE = "string", "number", "boolean", "list", "choice"
 
@@ -34,7 +35,8 @@ def _choices(text_choices) -> tuple[tuple[str, str], ...]:
 
 
 def static_attributes() -> list[Attribute]:
-    """Every fixed key of the context, grouped as the admin shows them."""
+    """Every fixed key of the context, grouped as the admin shows them (labels in the active
+    language: built on each call, never kept)."""
     from personalization.choices import Gender, Occupation, PetType, Region, Tier
 
     weekdays = (
@@ -195,12 +197,12 @@ def static_attributes() -> list[Attribute]:
 
 # The groups are keys (code compares them); editors read them through GROUP_LABELS.
 GROUP_LABELS = {
-    "Request": _("Request"),
-    "Visitor": _("Visitor"),
-    "Declared": _("Declared"),
-    "Member profile": _("Member profile"),
-    "Behaviour": _("Behaviour"),
-    "Purchases": _("Purchases"),
+    "Request": gettext_lazy("Request"),
+    "Visitor": gettext_lazy("Visitor"),
+    "Declared": gettext_lazy("Declared"),
+    "Member profile": gettext_lazy("Member profile"),
+    "Behaviour": gettext_lazy("Behaviour"),
+    "Purchases": gettext_lazy("Purchases"),
 }
 
 
@@ -211,9 +213,9 @@ def group_label(group: str) -> str:
 
 # Keys with a name part chosen by the site (a section's slug, a tag, a product category).
 DYNAMIC_PATTERNS = {
-    "views.section.": (_("Views of section"), "Behaviour", NUMBER),
-    "views.tag.": (_("Views of pages tagged"), "Behaviour", NUMBER),
-    "purchases.category_days.": (_("Days since last bought"), "Purchases", NUMBER),
+    "views.section.": (gettext_lazy("Views of section"), "Behaviour", NUMBER),
+    "views.tag.": (gettext_lazy("Views of pages tagged"), "Behaviour", NUMBER),
+    "purchases.category_days.": (gettext_lazy("Days since last bought"), "Purchases", NUMBER),
 }
 _DYNAMIC_KEY = re.compile(
     r"^(views\.section|views\.tag|purchases\.category_days)\.[a-z0-9][a-z0-9_-]{0,63}$"

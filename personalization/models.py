@@ -88,35 +88,44 @@ class SegmentMatch(models.TextChoices):
 class Segment(ClusterableModel):
     """A group of visitors described by a condition over the attribute context."""
 
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
-    description = models.TextField(blank=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
+    description = models.TextField(_("description"), blank=True)
     persona_text = models.TextField(
-        "persona", blank=True, help_text="Who these people are and what they need."
+        _("persona"), blank=True, help_text=_("Who these people are and what they need.")
     )
     persona_image = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "wagtailimages.Image",
+        verbose_name=_("persona image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     priority = models.IntegerField(
-        default=0, help_text="When a visitor matches several segments, the highest priority wins."
+        _("priority"),
+        default=0,
+        help_text=_("When a visitor matches several segments, the highest priority wins."),
     )
-    enabled = models.BooleanField(default=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
     match = models.CharField(
-        "visitors match when they meet",
+        _("visitors match when they meet"),
         max_length=8,
         choices=SegmentMatch.choices,
         default=SegmentMatch.ALL,
     )
     advanced = models.BooleanField(
-        "edit the condition as JSON",
+        _("edit the condition as JSON"),
         default=False,
-        help_text="For power users: the rules below are ignored and the JSON condition is used.",
+        help_text=_("For power users: the rules below are ignored and the JSON condition is used."),
     )
     condition = models.JSONField(
+        _("condition"),
         default=dict,
         blank=True,
-        help_text="GrowthBook-style JSON condition. Built from the rules unless 'edit as JSON' "
-        "is ticked.",
+        help_text=_(
+            "GrowthBook-style JSON condition. Built from the rules unless 'edit as JSON' is ticked."
+        ),
     )
     size = models.PositiveIntegerField(null=True, blank=True, editable=False)
     size_members = models.PositiveIntegerField(null=True, blank=True, editable=False)
@@ -125,6 +134,8 @@ class Segment(ClusterableModel):
 
     class Meta:
         ordering = ["-priority", "name"]
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
 
     def __str__(self) -> str:
         return self.name
@@ -134,9 +145,13 @@ class SegmentRule(Orderable):
     """One row of a segment's rule builder: attribute, operator, value."""
 
     segment = ParentalKey(Segment, on_delete=models.CASCADE, related_name="rules")
-    attribute = models.CharField(max_length=100)
-    operator = models.CharField(max_length=16)
-    value = models.CharField(max_length=500, blank=True)
+    attribute = models.CharField(_("attribute"), max_length=100)
+    operator = models.CharField(_("operator"), max_length=16)
+    value = models.CharField(_("value"), max_length=500, blank=True)
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("rule")
+        verbose_name_plural = _("rules")
 
     def __str__(self) -> str:
         return f"{self.attribute} {self.operator} {self.value}"
@@ -145,11 +160,15 @@ class SegmentRule(Orderable):
 class SavedGroup(models.Model):
     """A named list of ids (e.g. member emails an editor uploaded) for `$inGroup` rules."""
 
-    key = models.SlugField(max_length=64, unique=True)
-    name = models.CharField(max_length=100)
-    description = models.TextField(blank=True)
-    values = models.JSONField(default=list, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    key = models.SlugField(_("key"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    values = models.JSONField(_("values"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("saved group")
+        verbose_name_plural = _("saved groups")
 
     def __str__(self) -> str:
         return self.name

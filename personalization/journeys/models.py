@@ -65,20 +65,28 @@ class StepAction(models.TextChoices):
 class EmailTemplate(models.Model):
     """An editor-written email: subject and body are templates filled with the visitor's data."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
     subject = models.CharField(
-        max_length=200, help_text="E.g. “{{ name|default:'Hello' }}, your cart is waiting”."
+        _("subject"),
+        max_length=200,
+        help_text=_("E.g. “{{ name|default:'Hello' }}, your cart is waiting”."),
     )
     body_text = models.TextField(
-        "plain-text body",
-        help_text="Variables: {{ name }}, {{ email }}, {{ cart.items }}, {{ cart.count }}, "
-        "{{ cart.value }}, {{ purchases.count }}, {{ site_name }}, {{ site_url }}, "
-        "{{ unsubscribe_url }}. The unsubscribe link is added when the body does not use it.",
+        _("plain-text body"),
+        help_text=_(
+            "Variables: {{ name }}, {{ email }}, {{ cart.items }}, {{ cart.count }}, "
+            "{{ cart.value }}, {{ purchases.count }}, {{ site_name }}, {{ site_url }}, "
+            "{{ unsubscribe_url }}. The unsubscribe link is added when the body does not use it."
+        ),
     )
     body_html = models.TextField(
-        "HTML body", blank=True, help_text="Optional; same variables, values are escaped."
+        _("HTML body"), blank=True, help_text=_("Optional; same variables, values are escaped.")
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("email template")
+        verbose_name_plural = _("email templates")
 
     def __str__(self) -> str:
         return self.name
@@ -100,50 +108,63 @@ class EmailTemplate(models.Model):
 class Journey(ClusterableModel):
     """A triggered sequence of messages: trigger, optional segment, steps (delay + action)."""
 
-    name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
     status = models.CharField(
-        max_length=16, choices=JourneyStatus.choices, default=JourneyStatus.DRAFT
+        _("status"), max_length=16, choices=JourneyStatus.choices, default=JourneyStatus.DRAFT
     )
     trigger = models.CharField(
-        max_length=24, choices=TriggerKind.choices, default=TriggerKind.EVENT_WITHOUT_FOLLOW_UP
+        _("trigger"),
+        max_length=24,
+        choices=TriggerKind.choices,
+        default=TriggerKind.EVENT_WITHOUT_FOLLOW_UP,
     )
     trigger_event = models.CharField(
-        "trigger event", max_length=32, choices=EventType.choices, blank=True
+        _("trigger event"), max_length=32, choices=EventType.choices, blank=True
     )
     trigger_name = models.CharField(
-        max_length=100, blank=True, help_text="Only events with this name (goal or offer)."
+        _("trigger name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Only events with this name (goal or offer)."),
     )
     follow_up_event = models.CharField(
-        "unless followed by",
+        _("unless followed by"),
         max_length=32,
         choices=EventType.choices,
         blank=True,
-        help_text="The event that cancels the journey when it follows within the window.",
+        help_text=_("The event that cancels the journey when it follows within the window."),
     )
     window_amount = models.IntegerField(
-        "window", default=0, help_text="How long to wait for the follow-up, or the dormancy."
+        _("window"), default=0, help_text=_("How long to wait for the follow-up, or the dormancy.")
     )
-    window_unit = models.CharField(max_length=8, choices=TimeUnit.choices, default=TimeUnit.HOURS)
+    window_unit = models.CharField(
+        _("window unit"), max_length=8, choices=TimeUnit.choices, default=TimeUnit.HOURS
+    )
     segment = models.ForeignKey(
         Segment,
+        verbose_name=_("segment"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Only visitors in this segment when a step is due.",
+        help_text=_("Only visitors in this segment when a step is due."),
     )
     goal_event = models.CharField(
-        "goal", max_length=32, choices=EventType.choices, default=EventType.PURCHASE
+        _("goal"), max_length=32, choices=EventType.choices, default=EventType.PURCHASE
     )
     attribution_days = models.IntegerField(
-        default=7, help_text="A goal reached this many days after a message counts as converted."
+        _("attribution days"),
+        default=7,
+        help_text=_("A goal reached this many days after a message counts as converted."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("journey")
+        verbose_name_plural = _("journeys")
 
     def __str__(self) -> str:
         return self.name
@@ -156,17 +177,17 @@ class Journey(ClusterableModel):
         """Windows are never negative; each trigger names what it needs."""
         errors: dict[str, str] = {}
         if self.window_amount is not None and self.window_amount < 0:
-            errors["window_amount"] = "The window cannot be negative."
+            errors["window_amount"] = gettext("The window cannot be negative.")
         if self.attribution_days is not None and self.attribution_days < 0:
-            errors["attribution_days"] = "The attribution window cannot be negative."
+            errors["attribution_days"] = gettext("The attribution window cannot be negative.")
         event_triggered = self.trigger in (TriggerKind.EVENT, TriggerKind.EVENT_WITHOUT_FOLLOW_UP)
         if event_triggered and not self.trigger_event:
-            errors["trigger_event"] = "Choose the event that starts the journey."
+            errors["trigger_event"] = gettext("Choose the event that starts the journey.")
         if self.trigger == TriggerKind.EVENT_WITHOUT_FOLLOW_UP and not self.follow_up_event:
-            errors["follow_up_event"] = "Choose the event that cancels the journey."
+            errors["follow_up_event"] = gettext("Choose the event that cancels the journey.")
         needs_window = self.trigger != TriggerKind.EVENT and "window_amount" not in errors
         if needs_window and not self.window_amount:
-            errors["window_amount"] = "This trigger needs a window longer than zero."
+            errors["window_amount"] = gettext("This trigger needs a window longer than zero.")
         if errors:
             raise ValidationError(errors)
 
@@ -175,7 +196,7 @@ def validate_webhook_url(value: str) -> None:
     """Webhooks go to http(s) URLs only (no file:, ftp:, javascript: …)."""
     from django.core.validators import URLValidator
 
-    URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")(value)
+    URLValidator(schemes=["http", "https"], message=_("Enter an http:// or https:// URL."))(value)
 
 
 def new_webhook_secret() -> str:
@@ -187,27 +208,50 @@ def new_webhook_secret() -> str:
 class JourneyStep(Orderable):
     """After a delay, one action: an email, an on-site message or a signed webhook."""
 
-    journey = ParentalKey(Journey, on_delete=models.CASCADE, related_name="steps")
+    journey = ParentalKey(
+        Journey, verbose_name=_("journey"), on_delete=models.CASCADE, related_name="steps"
+    )
     delay_amount = models.IntegerField(
-        "delay", default=0, help_text="After the trigger (first step) or the previous step."
+        _("delay"), default=0, help_text=_("After the trigger (first step) or the previous step.")
     )
-    delay_unit = models.CharField(max_length=8, choices=TimeUnit.choices, default=TimeUnit.HOURS)
-    action = models.CharField(max_length=16, choices=StepAction.choices, default=StepAction.EMAIL)
+    delay_unit = models.CharField(
+        _("delay unit"), max_length=8, choices=TimeUnit.choices, default=TimeUnit.HOURS
+    )
+    action = models.CharField(
+        _("action"), max_length=16, choices=StepAction.choices, default=StepAction.EMAIL
+    )
     email_template = models.ForeignKey(
-        EmailTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        EmailTemplate,
+        verbose_name=_("email template"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    message_title = models.CharField(max_length=120, blank=True)
+    message_title = models.CharField(_("message title"), max_length=120, blank=True)
     message_text = models.TextField(
-        blank=True, help_text="On-site message; {{ name }} and the email variables work here too."
+        _("message text"),
+        blank=True,
+        help_text=_("On-site message; {{ name }} and the email variables work here too."),
     )
-    message_link = models.CharField(max_length=500, blank=True, help_text="E.g. /shop/cart/")
-    webhook_url = models.CharField(max_length=500, blank=True, validators=[validate_webhook_url])
+    message_link = models.CharField(
+        _("message link"), max_length=500, blank=True, help_text=_("E.g. /shop/cart/")
+    )
+    webhook_url = models.CharField(
+        _("webhook URL"), max_length=500, blank=True, validators=[validate_webhook_url]
+    )
     webhook_secret = models.CharField(
+        _("webhook secret"),
         max_length=64,
         default=new_webhook_secret,
-        help_text="Signs each POST: X-Pawprint-Signature: t=<unix time>,v1=<HMAC-SHA256 hex of "
-        "“t.body”>.",
+        help_text=_(
+            "Signs each POST: X-Pawprint-Signature: t=<unix time>,v1=<HMAC-SHA256 hex of “t.body”>."
+        ),
     )
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("step")
+        verbose_name_plural = _("steps")
 
     def __str__(self) -> str:
         return gettext("%(action)s after %(delay)s") % {
@@ -223,14 +267,14 @@ class JourneyStep(Orderable):
         """Delays are never negative; each action names what it sends."""
         errors: dict[str, str] = {}
         if self.delay_amount is not None and self.delay_amount < 0:
-            errors["delay_amount"] = "The delay cannot be negative."
+            errors["delay_amount"] = gettext("The delay cannot be negative.")
         if self.action == StepAction.EMAIL and not self.email_template_id:
-            errors["email_template"] = "Choose the email to send."
+            errors["email_template"] = gettext("Choose the email to send.")
         if self.action == StepAction.ON_SITE and not self.message_text.strip():
-            errors["message_text"] = "Write the message to show."
+            errors["message_text"] = gettext("Write the message to show.")
         if self.action == StepAction.WEBHOOK:
             if not self.webhook_url:
-                errors["webhook_url"] = "Give the URL to POST to."
+                errors["webhook_url"] = gettext("Give the URL to POST to.")
             else:
                 try:
                     validate_webhook_url(self.webhook_url)
@@ -342,23 +386,32 @@ class MessagingSettings(BaseGenericSetting):
     """Caps across all journeys, and quiet hours in the site's time zone."""
 
     max_per_day = models.PositiveSmallIntegerField(
-        "messages per visitor per day", default=1, help_text="Across all journeys; 0 = no limit."
+        _("messages per visitor per day"),
+        default=1,
+        help_text=_("Across all journeys; 0 = no limit."),
     )
     max_per_week = models.PositiveSmallIntegerField(
-        "messages per visitor per week", default=3, help_text="Monday to Sunday; 0 = no limit."
+        _("messages per visitor per week"),
+        default=3,
+        help_text=_("Monday to Sunday; 0 = no limit."),
     )
     quiet_hours_start = models.TimeField(
+        _("quiet hours start"),
         null=True,
         blank=True,
         default=datetime.time(21, 0),
-        help_text="No message goes out from this time … (site time zone; blank = none)",
+        help_text=_("No message goes out from this time … (site time zone; blank = none)"),
     )
     quiet_hours_end = models.TimeField(
-        null=True, blank=True, default=datetime.time(8, 0), help_text="… until this time."
+        _("quiet hours end"),
+        null=True,
+        blank=True,
+        default=datetime.time(8, 0),
+        help_text=_("… until this time."),
     )
 
     class Meta:
-        verbose_name = "journey messaging"
+        verbose_name = _("journey messaging")
 
     def __str__(self) -> str:
-        return "Journey messaging"
+        return gettext("Journey messaging")
