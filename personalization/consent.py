@@ -27,6 +27,7 @@ from django.db.models import Count, Max, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from personalization.models import Consent, Visitor
 from personalization.resolver import version_token_ttl
@@ -163,7 +164,7 @@ def _record_save(*, visitor_uuid, user, **choices: bool) -> Consent:
         taken = _kept_by_another(visitor_uuid=visitor_uuid, member=member)
         if member is None and (taken or visitor_uuid is None):
             raise ConsentBelongsToMember(
-                "This visitor's consent belongs to a member: log in to change it."
+                gettext("This visitor's consent belongs to a member: log in to change it.")
             )
         record = Consent(**consent_defaults())
         record.visitor_uuid = None if taken or visitor_uuid is None else visitor_uuid

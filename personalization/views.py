@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from personalization.choices import PetType
@@ -16,8 +17,12 @@ from personalization.services import visitor_declare_traits
 class TraitsForm(forms.Form):
     """Name and pet type, as an anonymous visitor declares them."""
 
-    name = forms.CharField(max_length=60, error_messages={"required": "Please tell us your name."})
-    pet = forms.ChoiceField(choices=PetType.choices)
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=60,
+        error_messages={"required": _("Please tell us your name.")},
+    )
+    pet = forms.ChoiceField(label=_("Your pet"), choices=PetType.choices)
     next = forms.CharField(required=False, max_length=2000)
 
     def clean_name(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from cms.members.models import validate_birth_date
 from personalization.choices import Gender, Occupation, PetType, Region
@@ -16,10 +17,12 @@ User = get_user_model()
 class SignUpForm(forms.Form):
     """Join the club: name, email and a password typed twice."""
 
-    name = forms.CharField(label="Your name", max_length=150)
-    email = forms.EmailField(label="Email address", max_length=254)
-    password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput)
-    password2 = forms.CharField(label="Password (again)", strip=False, widget=forms.PasswordInput)
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+    password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+    password2 = forms.CharField(
+        label=_("Password (again)"), strip=False, widget=forms.PasswordInput
+    )
 
     def clean_name(self) -> str:
         return name_clean(self.cleaned_data["name"])
@@ -27,14 +30,14 @@ class SignUpForm(forms.Form):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(username__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists. Log in?")
+            raise forms.ValidationError(_("An account with this email already exists. Log in?"))
         return email
 
     def clean(self):
         cleaned = super().clean()
         password1, password2 = cleaned.get("password1"), cleaned.get("password2")
         if password1 and password2 and password1 != password2:
-            self.add_error("password2", "The two passwords do not match.")
+            self.add_error("password2", _("The two passwords do not match."))
         elif password1:
             candidate = User(username=cleaned.get("email", ""), first_name=cleaned.get("name", ""))
             try:
@@ -48,7 +51,7 @@ class LoginForm(AuthenticationForm):
     """Log in with the email address used at sign-up. A form the view refused (`refusal`, the
     log-in limit) checks no password and shows that message."""
 
-    username = forms.CharField(label="Email address", max_length=254)
+    username = forms.CharField(label=_("Email address"), max_length=254)
     refusal = ""
 
     def clean_username(self) -> str:
@@ -63,20 +66,20 @@ class LoginForm(AuthenticationForm):
 class ProfileForm(forms.Form):
     """What a member tells us about themselves, used to personalise the site."""
 
-    name = forms.CharField(label="Name", max_length=150)
+    name = forms.CharField(label=_("Name"), max_length=150)
     birth_date = forms.DateField(
-        label="Birth date",
+        label=_("Birth date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         validators=[validate_birth_date],
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
-    gender = forms.ChoiceField(choices=Gender.choices)
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices)
     region = forms.ChoiceField(
-        label="Where you live", choices=[("", "—")] + list(Region.choices), required=False
+        label=_("Where you live"), choices=[("", "—")] + list(Region.choices), required=False
     )
-    occupation = forms.ChoiceField(choices=Occupation.choices)
-    pet_type = forms.ChoiceField(label="Your pet", choices=PetType.choices)
+    occupation = forms.ChoiceField(label=_("Occupation"), choices=Occupation.choices)
+    pet_type = forms.ChoiceField(label=_("Your pet"), choices=PetType.choices)
 
     def clean_name(self) -> str:
         return name_clean(self.cleaned_data["name"])

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
@@ -40,7 +41,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password1"],
             )
         except MemberAlreadyExists:
-            form.add_error("email", "An account with this email already exists. Log in?")
+            form.add_error("email", _("An account with this email already exists. Log in?"))
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             events_track(
@@ -50,7 +51,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
                     )
                 ]
             )
-            messages.success(request, "Welcome to the club! Tell us a little about yourself.")
+            messages.success(request, _("Welcome to the club! Tell us a little about yourself."))
             return redirect("account_profile")
     status = 400 if request.method == "POST" else 200
     return render(request, "account/signup.html", {"form": form}, status=status)
@@ -72,7 +73,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         member_profile_update(user=request.user, **form.cleaned_data)
-        messages.success(request, "Your profile has been saved.")
+        messages.success(request, _("Your profile has been saved."))
         return redirect("account_profile")
     status = 400 if request.method == "POST" else 200
     return render(

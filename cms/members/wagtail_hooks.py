@@ -1,5 +1,6 @@
 """Admin for member profiles: staff see and set what members declared, and their tier."""
 
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -12,7 +13,7 @@ class MemberProfileViewSet(ModelViewSet):
 
     model = MemberProfile
     icon = "user"
-    menu_label = "Members"
+    menu_label = _("Members")
     menu_order = 250
     add_to_admin_menu = True
     list_display = ["user", "region", "gender", "tier", "pet_type", "updated_at"]
