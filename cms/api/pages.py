@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from wagtail.models import Page, Site
 
@@ -67,8 +68,8 @@ def restrictions_check(restrictions, request: HttpRequest) -> bool:
         if restriction.accept_request(request):
             continue
         if not request.user.is_authenticated:
-            raise NotAuthenticated("Log in to read this page.")
-        raise PermissionDenied("This page is not available to you.")
+            raise NotAuthenticated(gettext("Log in to read this page."))
+        raise PermissionDenied(gettext("This page is not available to you."))
     return bool(restrictions)
 
 

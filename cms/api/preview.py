@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.exceptions import AuthenticationFailed
 from wagtail.models import Page
 
@@ -36,7 +37,9 @@ def preview_token_issue(grant: PreviewGrant) -> tuple[str, datetime.datetime]:
 
 
 def _invalid() -> AuthenticationFailed:
-    return AuthenticationFailed("The preview token is not valid.", code="preview_token_invalid")
+    return AuthenticationFailed(
+        gettext("The preview token is not valid."), code="preview_token_invalid"
+    )
 
 
 def preview_token_read(token: str) -> PreviewGrant:
@@ -45,7 +48,8 @@ def preview_token_read(token: str) -> PreviewGrant:
         payload = signing.loads(token, salt=PREVIEW_SALT, max_age=settings.API_PREVIEW_TOKEN_AGE)
     except signing.SignatureExpired:
         raise AuthenticationFailed(
-            "The preview token has expired: open the preview again.", code="preview_token_expired"
+            gettext("The preview token has expired: open the preview again."),
+            code="preview_token_expired",
         ) from None
     except (signing.BadSignature, ValueError, UnicodeError):
         raise _invalid() from None

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -45,25 +46,27 @@ def visitor_token_issue(visitor_uuid: uuid.UUID) -> VisitorToken:
 def visitor_token_read(token: str) -> uuid.UUID:
     """The visitor a token names; AuthenticationFailed (401) if forged, malformed or expired."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise AuthenticationFailed("The visitor token is not valid.", code="visitor_token_invalid")
+        raise AuthenticationFailed(
+            gettext("The visitor token is not valid."), code="visitor_token_invalid"
+        )
     try:
         payload = signing.loads(
             token, salt=VISITOR_TOKEN_SALT, max_age=settings.API_VISITOR_TOKEN_AGE
         )
     except signing.SignatureExpired:
         raise AuthenticationFailed(
-            "The visitor token has expired: ask POST /api/v1/visitors/ for a new one.",
+            gettext("The visitor token has expired: ask POST /api/v1/visitors/ for a new one."),
             code="visitor_token_expired",
         ) from None
     except (signing.BadSignature, ValueError, UnicodeError):
         raise AuthenticationFailed(
-            "The visitor token is not valid.", code="visitor_token_invalid"
+            gettext("The visitor token is not valid."), code="visitor_token_invalid"
         ) from None
     try:
         return uuid.UUID(payload["v"])
     except (KeyError, TypeError, ValueError, AttributeError):
         raise AuthenticationFailed(
-            "The visitor token is not valid.", code="visitor_token_invalid"
+            gettext("The visitor token is not valid."), code="visitor_token_invalid"
         ) from None
 
 
@@ -125,8 +128,10 @@ class VisitorTokenAuthentication(BaseAuthentication):
         visitor_uuid = visitor_token_read(raw.strip())
         if visitor_erased(visitor_uuid):
             raise AuthenticationFailed(
-                "This visitor's data was erased: ask POST /api/v1/visitors/ (without this token) "
-                "for a new visitor token.",
+                gettext(
+                    "This visitor's data was erased: ask POST /api/v1/visitors/ (without this "
+                    "token) for a new visitor token."
+                ),
                 code="visitor_token_erased",
             )
         use_visitor(request._request, visitor_uuid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 
 from personalization.api.authentication import reload_visitor
@@ -21,7 +22,9 @@ class APIDefaultsMixin:
         reload_visitor(request._request)
         repeated = [name for name, values in request.query_params.lists() if len(values) > 1]
         if repeated:
-            raise ValidationError({name: ["Give this parameter once."] for name in repeated})
+            raise ValidationError(
+                {name: [gettext("Give this parameter once.")] for name in repeated}
+            )
 
     def check_throttles(self, request):
         """DRF's check, with every Redis-backed throttle counted in one round trip."""

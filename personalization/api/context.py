@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest, QueryDict
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 
 from personalization.context import from_trusted_proxy
@@ -51,15 +52,17 @@ def reported_url(request: HttpRequest, source: tuple[str, str, str]) -> Reported
     if not value:
         return ReportedUrl()
     if len(value) > MAX_URL_LENGTH:
-        raise ValidationError({name: [f"Use at most {MAX_URL_LENGTH} characters."]})
+        raise ValidationError(
+            {name: [gettext("Use at most %(count)d characters.") % {"count": MAX_URL_LENGTH}]}
+        )
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a malformed host or port
     except ValueError:
-        raise ValidationError({name: ["Enter a valid URL."]}) from None
+        raise ValidationError({name: [gettext("Enter a valid URL.")]}) from None
     absolute = parts.scheme in ("http", "https") and bool(parts.netloc)
     if not absolute and not (value.startswith("/") and not value.startswith("//")):
-        raise ValidationError({name: ["Enter an http(s) URL or a path starting with /."]})
+        raise ValidationError({name: [gettext("Enter an http(s) URL or a path starting with /.")]})
     return ReportedUrl(value, parts.path or "/", parts.query)
 
 

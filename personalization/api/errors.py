@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
 from django.views import defaults
 from rest_framework import status
 from rest_framework.response import Response
@@ -26,9 +27,9 @@ def is_api_request(request: HttpRequest) -> bool:
 
 def too_big_detail() -> str:
     """The message of a 413: the limit, in bytes."""
-    return (
-        f"The request body is too large: send at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
-    )
+    return gettext("The request body is too large: send at most %(limit)s bytes.") % {
+        "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    }
 
 
 def json_error(status_code: int, detail: str) -> JsonResponse:
@@ -44,21 +45,23 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
         return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
         return json_error(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, too_big_detail())
-    return json_error(status.HTTP_400_BAD_REQUEST, "Bad request.")
+    return json_error(status.HTTP_400_BAD_REQUEST, gettext("Bad request."))
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler404: the API's unknown paths are JSON, not the site's page."""
     if not is_api_request(request):
         return defaults.page_not_found(request, exception)
-    return json_error(status.HTTP_404_NOT_FOUND, "Not found.")
+    return json_error(status.HTTP_404_NOT_FOUND, gettext("Not found."))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: JSON under the API (nothing of the exception is shown; it is logged)."""
     if not is_api_request(request):
         return defaults.server_error(request)
-    return json_error(status.HTTP_500_INTERNAL_SERVER_ERROR, "Server error: please try again.")
+    return json_error(
+        status.HTTP_500_INTERNAL_SERVER_ERROR, gettext("Server error: please try again.")
+    )
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:

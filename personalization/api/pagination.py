@@ -3,6 +3,7 @@ offset that is not a whole number in range is a 400 naming it, never silently re
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
@@ -19,7 +20,14 @@ class ListingPagination(LimitOffsetPagination):
         if raw is None:
             return default
         if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-            raise ValidationError({name: [f"Give a whole number from {low} to {high}."]})
+            raise ValidationError(
+                {
+                    name: [
+                        gettext("Give a whole number from %(low)d to %(high)d.")
+                        % {"low": low, "high": high}
+                    ]
+                }
+            )
         return int(raw)
 
     def get_limit(self, request) -> int:

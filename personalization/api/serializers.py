@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import models
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from personalization.api.datetimes import api_datetime
@@ -24,7 +25,7 @@ class StorableCharField(serializers.CharField):
             self.fail("invalid")
         value = super().to_internal_value(data)
         if not storable(value):
-            raise serializers.ValidationError("Contains characters that cannot be stored.")
+            raise serializers.ValidationError(gettext("Contains characters that cannot be stored."))
         return value
 
 
