@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKER_QUEUES := default events reports
 
-.PHONY: install run serve worker cron test lint format migrate demo bench load-test fault clean
+.PHONY: install messages run serve worker cron test lint format migrate demo bench load-test fault clean
 
 # pip says nothing but errors (-qq); `make install PIP_QUIET=` shows its progress.
 PIP_QUIET ?= -qq
@@ -19,7 +19,21 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install $(PIP_QUIET) --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) messages
+
+## Compile the translations (locale/ja: the admin and the site in Japanese) with Debian's
+## gettext when a .po is newer than its .mo. Without msgfmt the committed .mo files stay.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+messages: $(MO_FILES)
+
+locale/%.mo: locale/%.po | $(STAMP)
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		$(PY) manage.py compilemessages --ignore=.venv --ignore=var --verbosity 0; \
+	elif [ -f $@ ]; then \
+		echo "msgfmt (Debian's gettext) is missing: using the committed $@."; \
+	else \
+		echo "msgfmt (Debian's gettext) is missing: cannot build $@." >&2; exit 1; \
+	fi
 
 ## Apply the migrations and collect static files, quietly (`manage.py migrate` lists each one).
 migrate: install

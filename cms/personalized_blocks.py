@@ -208,7 +208,11 @@ class OfferBlock(blocks.StructBlock):
         default="day",
         label=gettext_lazy("Cap period"),
     )
-    fallback = OfferFallbackStream(required=False, help_text="Shown once the cap is reached.")
+    fallback = OfferFallbackStream(
+        required=False,
+        help_text=gettext_lazy("Shown once the cap is reached."),
+        label=gettext_lazy("Fallback"),
+    )
 
     class Meta:
         label = gettext_lazy("Offer")

@@ -249,6 +249,7 @@ class AllocationFormMixin(forms.Form):
         if not 0 <= start < end <= 1:
             self._field_error(
                 "namespace_end",
+                # xgettext:no-python-format
                 _("The slice must start before it ends, within 0–100 % of the layer."),
             )
             return

@@ -10,7 +10,9 @@ import json
 
 from django import forms
 from django.urls import path, reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
@@ -94,6 +96,19 @@ class SegmentReachPanel(Panel):
 SUMMARY_JSON_CHARS = 80
 
 
+def _rules_help() -> SafeString:
+    """The rule builder's help, in the editor's language (built when the form is drawn)."""
+    return format_html(
+        '{} <a href="{}" target="_blank">{}</a>',
+        _(
+            "Build the condition from rules: each rule tests one attribute of "
+            "the visitor, and offers only the comparisons that fit it."
+        ),
+        "/admin/personalization/attributes/",
+        _("All attributes"),
+    )
+
+
 class SegmentViewSet(SnippetViewSet):
     """Segments: name, persona, priority and the rule builder."""
 
@@ -127,17 +142,7 @@ class SegmentViewSet(SnippetViewSet):
         ),
         MultiFieldPanel(
             [
-                HelpPanel(
-                    content=format_html(
-                        '{} <a href="{}" target="_blank">{}</a>',
-                        gettext_lazy(
-                            "Build the condition from rules: each rule tests one attribute of "
-                            "the visitor, and offers only the comparisons that fit it."
-                        ),
-                        "/admin/personalization/attributes/",
-                        gettext_lazy("All attributes"),
-                    )
-                ),
+                HelpPanel(content=lazy(_rules_help, SafeString)()),
                 FieldPanel("match"),
                 InlinePanel(
                     "rules",
@@ -212,6 +217,7 @@ class LinesField(forms.Field):
 
 class SavedGroupForm(WagtailAdminModelForm):
     values = LinesField(
+        label=gettext_lazy("Values"),
         required=False,
         help_text=gettext_lazy(
             "One id per line, e.g. member emails; use with the 'is in group' JSON operator."

@@ -29,6 +29,11 @@ ALLOWED_HOSTS = list_setting(
 )
 CSRF_TRUSTED_ORIGINS = list_setting("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 LANGUAGE_CODE = "en"
+# The project's own strings are translated in locale/ (compiled by `make`); an editor who picks
+# 日本語 in their Wagtail account gets the whole admin in Japanese. Listing the two languages
+# also limits the admin's language choice to them (WAGTAILADMIN_PERMITTED_LANGUAGES).
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = str_setting("DJANGO_TIME_ZONE", "Asia/Tokyo")
 USE_I18N = True
 USE_TZ = True
