@@ -3,14 +3,20 @@
 Anonymous visitors browse personalized pages (some arriving from the newsletter), members log
 in and browse, headless frontends read pages from the API, and a frontend posts behaviour events
 in batches. Every accepted event's idempotency key is counted, so the runner can check that each
-one reached PostgreSQL.
+one reached PostgreSQL. Every page response (site pages and the API's page reads) is tallied by
+its `X-Render-Cache` header — hit, miss or none (not served through the render cache) — over
+the whole run and after the warm-up (`LOAD_WARM_UP` seconds, default 15: the users have spawned
+and every page's keys have been rendered once), for the runner's render-cache hit rate.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import time
 import uuid
+from collections import Counter
 
 from locust import HttpUser, between, events, task
 
@@ -18,7 +24,12 @@ PAGES = ["/", "/dogs/", "/cats/", "/dogs/choosing-dog-food/", "/cats/indoor-cat-
 MEMBERS = [f"loadmember{i}@example.com" for i in range(50)]
 PASSWORD = "load-test-password-1"
 ACCEPTED_FILE = os.environ.get("LOAD_ACCEPTED_FILE", "/tmp/load-accepted-events.txt")
+CACHE_FILE = os.environ.get("LOAD_CACHE_FILE", "/tmp/load-render-cache.json")
+WARM_UP = float(os.environ.get("LOAD_WARM_UP", "15"))
+PAGE_NAMES = ("site: personalized page", "site: member page", "api: page")
 accepted_events = 0
+started = time.monotonic()
+render_cache = {"all": Counter(), "after warm-up": Counter()}  # "name|state" → responses
 
 
 class AnonymousVisitor(HttpUser):
@@ -105,7 +116,27 @@ class EventSender(HttpUser):
             accepted_events += len(batch)
 
 
+@events.test_start.add_listener
+def mark_start(**kwargs):
+    global started
+    started = time.monotonic()
+
+
+@events.request.add_listener
+def tally_render_cache(name, response, exception, **kwargs):
+    """A page response's X-Render-Cache: "hit", "miss", or "none" (served without the cache,
+    e.g. a campaign landing that sets a cookie)."""
+    if name not in PAGE_NAMES or exception is not None or response is None:
+        return
+    state = (response.headers.get("X-Render-Cache") or "none").lower()
+    render_cache["all"][f"{name}|{state}"] += 1
+    if time.monotonic() - started >= WARM_UP:
+        render_cache["after warm-up"][f"{name}|{state}"] += 1
+
+
 @events.test_stop.add_listener
 def remember_accepted(**kwargs):
     with open(ACCEPTED_FILE, "w") as handle:
         handle.write(str(accepted_events))
+    with open(CACHE_FILE, "w") as handle:
+        json.dump({**render_cache, "warm_up": WARM_UP}, handle)

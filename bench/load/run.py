@@ -6,13 +6,17 @@ in headless mode for a bounded time on 127.0.0.1 only.
 It creates (and drops) the PostgreSQL database `bench_load` and uses Redis db 7, loads the demo
 site plus 50 members, runs the mix in bench/load/locustfile.py, waits for the queues to drain,
 and checks that every event the API accepted is in PostgreSQL. Exit status 1 on any error or
-lost event.
+lost event. The site runs with issue 17's render cache on (shared by the workers through Redis);
+the output gives its hit rate over the page responses (`X-Render-Cache`, tallied by the
+locustfile) after the warm-up and over the whole run. `LOAD_PORT`, `LOAD_DATABASE_URL` and
+`LOAD_REDIS_URL` move the run off the defaults (port 8099, `bench_load`, Redis db 7).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -30,6 +34,8 @@ PORT = int(os.environ.get("LOAD_PORT", "8099"))
 DB_URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_load")
 REDIS = os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/7")
 ACCEPTED = Path("/tmp/load-accepted-events.txt")
+CACHE_TALLY = Path("/tmp/load-render-cache.json")
+WARM_UP = 15  # seconds: the users have spawned (over 5 s) and each page's keys were rendered
 ENV = {
     **os.environ,
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -43,6 +49,9 @@ ENV = {
     "API_THROTTLE_VISITOR": "100000/minute",
     "API_THROTTLE_IP": "1000000/minute",
     "LOAD_ACCEPTED_FILE": str(ACCEPTED),
+    "LOAD_CACHE_FILE": str(CACHE_TALLY),
+    "LOAD_WARM_UP": str(WARM_UP),
+    "RENDER_CACHE_ENABLED": "1",
 }
 
 
@@ -86,7 +95,7 @@ def wait_for_server() -> None:
 
 
 def stored_events() -> int:
-    sql = "SELECT count(*) FROM personalization_event WHERE name = 'load-test'"
+    sql = "SELECT count(*) FROM events_event WHERE name = 'load-test'"
     return servers.scalar(DB_URL, sql)
 
 
@@ -129,6 +138,7 @@ def run(seconds: int, users: int) -> tuple[list[dict], int, int]:
     try:
         wait_for_server()
         ACCEPTED.unlink(missing_ok=True)
+        CACHE_TALLY.unlink(missing_ok=True)
         prefix = "/tmp/load-stats"
         subprocess.run(
             [
@@ -165,6 +175,37 @@ def run(seconds: int, users: int) -> tuple[list[dict], int, int]:
         stop(cron)
 
 
+def hit_rates(tally: dict) -> list[str]:
+    """The render cache's hit rate over the page responses, per kind of page and in all, after
+    the warm-up and over the whole run."""
+    lines = []
+    for period in ("after warm-up", "all"):
+        counts = tally.get(period, {})
+        kinds: dict[str, dict[str, int]] = {}
+        for key, n in counts.items():
+            name, _, state = key.partition("|")
+            kinds.setdefault(name, {})[state] = kinds.get(name, {}).get(state, 0) + n
+            kinds.setdefault("all page responses", {})
+            kinds["all page responses"][state] = kinds["all page responses"].get(state, 0) + n
+        parts = []
+        for name in sorted(kinds, key=lambda k: (k == "all page responses", k)):
+            states = kinds[name]
+            total = sum(states.values())
+            rate = states.get("hit", 0) / total if total else 0.0
+            others = ", ".join(f"{s} {n:,}" for s, n in sorted(states.items()) if s != "hit")
+            parts.append(
+                f"{name} **{rate:.1%}** ({states.get('hit', 0):,} of {total:,}"
+                f"{'; ' + others if others else ''})"
+            )
+        when = (
+            f"after the first {tally.get('warm_up', WARM_UP):g} s"
+            if period != "all"
+            else ("over the whole run")
+        )
+        lines.append(f"Render-cache hit rate {when}: " + "; ".join(parts) + ".")
+    return lines
+
+
 def table(rows: list[dict]) -> list[str]:
     lines = [
         "| endpoint | requests | req/s | p50 | p95 | p99 | errors |",
@@ -194,8 +235,11 @@ def main() -> None:
         f"Events accepted by the API: {accepted:,}; stored in PostgreSQL after the "
         f"queues drained: {stored:,}; lost: {accepted - stored:,}. Errors: {errors}."
     )
+    tally = json.loads(CACHE_TALLY.read_text()) if CACHE_TALLY.exists() else {}
+    cache_lines = hit_rates(tally)
     print("\n".join(lines))
     print(summary)
+    print("\n".join(cache_lines))
     if args.write:
         from bench.report import machine_description, write_section
 
@@ -211,11 +255,17 @@ def main() -> None:
                 f"locust (headless, {args.users} users, {args.seconds} s, 127.0.0.1 only) mixing "
                 "anonymous visitors on personalized pages (some from the newsletter), logged-in "
                 "members, headless frontends reading pages from the API, and a frontend posting "
-                "event batches. Everything, locust included, shares the 2 cores.",
+                "event batches. Everything, locust included, shares the 2 cores of a machine other "
+                "work may share too (compare within a run). The render "
+                "cache (issue 17) is on; its hit rate is the share of page responses (site pages "
+                "and the API's page reads) whose `X-Render-Cache` is `hit` — `miss` was rendered "
+                "and stored, `none` was served without the cache.",
                 "",
                 *lines,
                 "",
                 summary,
+                "",
+                *cache_lines,
                 "",
                 machine_description(),
             ],
