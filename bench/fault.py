@@ -290,7 +290,7 @@ def stored(tag: str) -> tuple[int, set[str]]:
         keys = [
             row[0]
             for row in conn.execute(
-                "SELECT idempotency_key FROM personalization_event WHERE idempotency_key LIKE %s",
+                "SELECT idempotency_key FROM events_event WHERE idempotency_key LIKE %s",
                 [f"{tag}-%"],
             )
         ]

@@ -69,7 +69,7 @@ def environment() -> dict[str, str]:
 
 
 def stored_events() -> int:
-    return servers.scalar(f"{PG}/{DATABASE}", "SELECT count(*) FROM personalization_event")
+    return servers.scalar(f"{PG}/{DATABASE}", "SELECT count(*) FROM events_event")
 
 
 def start(command: list[str], nice: int = 0) -> subprocess.Popen:
