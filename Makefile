@@ -78,11 +78,12 @@ cron: install
 	$(PY) manage.py rqcron personalization.scheduling
 
 ## Install what the tests need and run them all, on every core (`make test TEST_WORKERS=0`:
-## in one process). Tests are handed out one by one in collection order, where pytest-django
-## puts the transactional ones (which empty the database) last on every worker.
+## in one process). Tests that commit to the database (transactional, live server; marked
+## `serial` by tests/conftest.py) run afterwards in one process, as they would last in one run.
 TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist load $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist load -m "not serial" $(PYTEST_ARGS)
+	$(PY) -m pytest -m serial $(PYTEST_ARGS)
 
 ## Run every benchmark in bench/ and rewrite docs/benchmarks.md with the figures.
 bench: install

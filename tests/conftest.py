@@ -71,3 +71,15 @@ def run_jobs(django_capture_on_commit_callbacks):
             assert failed == 0, "a queued job failed"
 
     return runner
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marker
+def pytest_collection_modifyitems(config, items):
+    """Tests that commit to the database (transactional, live server) empty and restore the demo
+    data: they are marked `serial`, and `make test` runs them in one process after the parallel
+    run of all the others (as a single-process run orders them: last)."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = marker is not None and marker.kwargs.get("transaction", False)
+        if transactional or {"live_server", "transactional_db"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.serial)
