@@ -83,3 +83,10 @@ def pytest_collection_modifyitems(config, items):
         transactional = marker is not None and marker.kwargs.get("transaction", False)
         if transactional or {"live_server", "transactional_db"} & set(item.fixturenames):
             item.add_marker(pytest.mark.serial)
+            if marker is None or not marker.kwargs.get("serialized_rollback", False):
+                # Its flush would recreate content types under new ids, and every later
+                # browser test's restore of the demo data would collide with them.
+                raise pytest.UsageError(
+                    f"{item.nodeid} commits to the database: mark it "
+                    "django_db(transaction=True, serialized_rollback=True)"
+                )

@@ -32,6 +32,11 @@ from tests.cms.edge_helpers import publish_edge_page
 from tests.factories import MemberFactory
 from tests.personalization.helpers import signed_visitor_cookie
 
+# Like every browser test: the live server needs committed rows, and the demo data comes back
+# after (without serialized rollback the flush recreates content types under new ids, and the
+# next browser test's restore collides with them).
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
 ROOT = Path(__file__).resolve().parents[2]
 VCL = ROOT / "deploy" / "varnish" / "default.vcl"
 HOST = "127.0.0.1"
