@@ -155,7 +155,7 @@ def test_1_editor_segments_personalizes_previews_and_publishes(
     page.get_by_role("button", name="Toggle preview").click()
     preview = page.frame_locator("iframe[title='Preview']:not(.w-preview__proxy)")
     expect(preview.locator(".personalized img")).to_have_attribute("alt", DEFAULT_PICTURE[1])
-    page.get_by_label("Preview mode").select_option(label=f"As segment: {SEGMENT}")
+    page.get_by_label("Preview mode").select_option(value=f"segment-{segment.pk}")
     variant.get_by_label("Caption").fill(CAPTION)
     chosen = preview.locator(f'.personalized[data-segment="{segment.pk}"]')
     expect(chosen.locator("figcaption")).to_have_text(CAPTION)
