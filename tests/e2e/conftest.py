@@ -198,6 +198,15 @@ def site(live_server, _requests_take_turns, _jobs_isolated):
     name = connection.settings_dict["NAME"]
     snapshot = _DEMO_SNAPSHOTS.get(name)
     _restore(snapshot or connection._test_serialized_contents)
+    # The live server runs in this process: segment sets, experiments and render generations
+    # compiled for the previous test's rows must not outlive them (ids are reused).
+    from cms.render_cache.store import bump_generation
+    from experiments.registry import bump_registry
+    from personalization.resolver import bump_segment_set_version
+
+    bump_segment_set_version()
+    bump_registry()
+    bump_generation()
     call_command("load_demo", "--no-progress", verbosity=0)
     _drain()  # whatever building the demo queued, as a worker would
     if snapshot is None:
