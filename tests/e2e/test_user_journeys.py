@@ -64,6 +64,8 @@ def fill_rule(page: Page, number: int, attribute: str, operator: str, *values: s
 
 def add_image_block(page: Page, stream, image_title: str) -> None:
     """Insert an Image block into a StreamField `stream` and choose `image_title` for it."""
+    # The previous block picker closes first (on a slow machine it can still be open).
+    expect(page.get_by_role("option", name="Image", exact=True)).to_have_count(0)
     stream.get_by_role("button", name="Insert a block").first.click()
     page.get_by_role("option", name="Image", exact=True).click()
     stream.get_by_role("button", name="Choose an image").click()

@@ -2,7 +2,8 @@
  * Combine segments in the page preview. Wagtail's preview mode menu offers one segment at a time;
  * the ticks added below it choose several, and "Preview combined" adds their combined mode
  * ("segment-3+7") to the same menu and selects it, so Wagtail's own preview (refresh, new tab)
- * shows the page as a visitor in all of them sees it.
+ * shows the page as a visitor in all of them sees it. It also keeps the preview up to date when
+ * Wagtail's autosave stores an edit before the preview noticed it (below).
  */
 (function () {
   "use strict";
@@ -83,6 +84,19 @@
     if (!text) return;
     document.querySelectorAll("select[name='preview_mode']").forEach((s) => enhance(s, text));
   }
+
+  /*
+   * Wagtail 8 marks the preview stale only on "w-unsaved:add". When an autosave stores the edit
+   * first, the unsaved-changes check then reports "clear" instead, and the preview keeps showing
+   * the content from before the edit (an editor types a caption; the preview never shows it).
+   * An autosave means the form changed, so the preview is stale: say so, and Wagtail's preview
+   * controller updates it (now, or after the update already in flight).
+   */
+  document.addEventListener("w-autosave:success", () => {
+    document.querySelectorAll("[data-controller~='w-preview']").forEach((panel) => {
+      panel.setAttribute("data-w-preview-stale-value", "true");
+    });
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
