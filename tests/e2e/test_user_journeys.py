@@ -25,9 +25,7 @@ from playwright.sync_api import Page, expect
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SEGMENT = "Tokyo twenties"
-SEGMENT_CONDITION = {
-    "$and": [{"region": {"$ini": ["tokyo"]}}, {"age": {"$gte": 20, "$lte": 29}}]
-}
+SEGMENT_CONDITION = {"$and": [{"region": {"$ini": ["tokyo"]}}, {"age": {"$gte": 20, "$lte": 29}}]}
 SEGMENT_PICTURE = ("Demo: cat-play", "Illustration: cat play")  # (image title, its alt text)
 DEFAULT_PICTURE = ("Demo: cat-food", "Illustration: cat food")
 CAPTION = "Playtime ideas for Tokyo members in their twenties"
