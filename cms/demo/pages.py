@@ -15,8 +15,20 @@ from cms.models import ContentPage, HomePage, SectionPage
 
 
 @dataclass(frozen=True)
+class Translation:
+    """A demo page's text in another language (the page's Japanese version: `DemoPage.ja`).
+
+    `body` has the same blocks as the page's own body, in the same order."""
+
+    title: str
+    intro: str
+    body: list[tuple[str, object]]
+
+
+@dataclass(frozen=True)
 class DemoPage:
-    """One page of the demo tree: where it goes and what it says."""
+    """One page of the demo tree: where it goes and what it says (in English; `ja` in
+    Japanese, written for Japanese readers rather than translated word for word)."""
 
     parent: str | None
     slug: str
@@ -26,6 +38,7 @@ class DemoPage:
     picture: str
     body: list[tuple[str, object]]
     tags: tuple[str, ...] = ()
+    ja: Translation | None = None
 
 
 def _p(text: str) -> tuple[str, str]:
