@@ -6,8 +6,6 @@ hook (a function returning viewset classes), so the core imports none of them.""
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.urls import path, reverse
 from django.utils.functional import lazy
@@ -41,7 +39,7 @@ from personalization.forms import (
 )
 from personalization.models import SavedGroup, Segment
 from personalization.periodic_panel import PeriodicJobsPanel
-from personalization.rules import Rule, rules_summary
+from personalization.sentences import condition_sentence
 from personalization.templatetags.admin_format import admin_datetime
 
 
@@ -59,14 +57,11 @@ def _size(segment: Segment) -> str:
 
 
 def _summary(segment: Segment) -> str:
-    """The segment's rules in one line, or its JSON condition in brief."""
-    if segment.advanced:
-        text = json.dumps(segment.condition, ensure_ascii=False)
-        brief = text if len(text) <= SUMMARY_JSON_CHARS else text[: SUMMARY_JSON_CHARS - 1] + "…"
-        return _("JSON: %(condition)s") % {"condition": brief}
-    rows = sorted(segment.rules.all(), key=lambda r: (r.sort_order is None, r.sort_order, r.pk))
-    rules = [Rule(r.attribute, r.operator, r.value) for r in rows]
-    return rules_summary(segment.match, rules)
+    """Who the segment holds, in one line of words (rules or JSON alike: the same sentences as
+    the explain page), clipped when very long."""
+    text = condition_sentence(segment.condition)
+    text = text[:1].upper() + text[1:]
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
 
 
 class EnabledColumn(BooleanColumn):
@@ -93,7 +88,7 @@ class SegmentReachPanel(Panel):
             return SegmentRuleValueInput().media
 
 
-SUMMARY_JSON_CHARS = 80
+SUMMARY_CHARS = 120
 
 
 def _rules_help() -> SafeString:
@@ -181,9 +176,6 @@ class SegmentViewSet(SnippetViewSet):
         ),
     ]
     edit_handler = ObjectList(edit_handler_panels, base_form_class=SegmentAdminForm)
-
-    def get_queryset(self, request):
-        return Segment.objects.prefetch_related("rules")
 
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [

@@ -18,9 +18,8 @@ from personalization.rules import (
     condition_from_rules,
     operators_for,
     rule_clause,
-    rule_sentence,
-    rules_summary,
 )
+from personalization.sentences import condition_sentence
 
 ADD_URL = "/admin/personalization/segments/add/"
 LIST_URL = "/admin/personalization/segments/"
@@ -127,9 +126,13 @@ def test_numbers_and_ranges_stay_in_the_stored_format():
 
 def test_the_summary_reads_the_rules_as_one_sentence():
     rules = [Rule("traits.pet", "eq", "cat"), Rule("utm_source", "eq", "newsletter")]
-    assert rules_summary("all", rules) == "Pet is Cat and UTM source is newsletter"
-    assert rules_summary("any", rules) == "Pet is Cat or UTM source is newsletter"
-    assert rules_summary("none", rules) == "None of: Pet is Cat; UTM source is newsletter"
+
+    def summary(match):
+        return condition_sentence(condition_from_rules(match, rules))
+
+    assert summary("all") == "Pet is Cat and UTM source is newsletter"
+    assert summary("any") == "Pet is Cat or UTM source is newsletter"
+    assert summary("none") == "none of: Pet is Cat; UTM source is newsletter"
 
 
 @pytest.mark.parametrize(
@@ -139,14 +142,17 @@ def test_the_summary_reads_the_rules_as_one_sentence():
         (Rule("region", "in", "tokyo,osaka"), "Region is one of Tokyo, Osaka"),
         (
             Rule("purchases.categories", "contains", "cat-food"),
-            "Categories bought includes cat-food",
+            "Categories bought include cat-food",
         ),
         (Rule("traits.pet", "exists", ""), "Pet is known"),
         (Rule("views.section.dogs", "gte", "3"), "Views of section: dogs is at least 3"),
+        (Rule("is_member", "true", ""), "Is a logged-in member: yes"),
+        (Rule("utm_source", "contains", "news"), "UTM source contains “news”"),
     ],
 )
 def test_each_row_reads_without_operator_hints(rule, sentence):
-    assert rule_sentence(rule) == sentence
+    """A row reads back through the one sentence writer the explain page uses too."""
+    assert condition_sentence(rule_clause(rule)) == sentence
 
 
 # THE ADMIN FORM AND THE LIST
@@ -220,6 +226,19 @@ def test_the_list_shows_the_rules_enabled_and_size_with_when(editor_client):
     assert "icon-check" in html and "icon-cross" in html
     assert '<span class="w-sr-only">\n            Disabled' in html
     assert segment.size is None and "not counted yet" in html
+
+
+@pytest.mark.django_db
+def test_the_list_reads_a_json_condition_as_words_too(editor_client):
+    Segment.objects.create(
+        name="Cat people in Osaka",
+        slug="cat-people-osaka",
+        advanced=True,
+        condition={"$or": [{"traits.pet": "cat"}, {"region": {"$in": ["osaka"]}}]},
+    )
+    html = editor_client.get(LIST_URL).content.decode()
+    assert "Pet is Cat or Region is Osaka" in html
+    assert "JSON:" not in html and "$or" not in html
 
 
 @pytest.mark.django_db
