@@ -32,6 +32,18 @@ def _paw(draw: ImageDraw.ImageDraw, x: float, y: float, size: float, fill) -> No
         draw.ellipse([tx - toe, ty - toe * 1.2, tx + toe, ty + toe * 1.2], fill=fill)
 
 
+def subject_box(motif: str) -> tuple[int, int, int, int] | None:
+    """Where a picture's subject is: (centre x, centre y, width, height) in pixels, or None."""
+    cx, cy, r = WIDTH * 0.68, HEIGHT * 0.55, HEIGHT * 0.28
+    if motif == "dog":
+        return round(cx), round(cy), round(r * 2.6), round(r * 2.1)
+    if motif == "cat":
+        return round(cx), round(cy - r * 0.2), round(r * 2.1), round(r * 2.5)
+    if motif == "box":
+        return round(WIDTH * 0.675), round(HEIGHT * 0.575), round(WIDTH * 0.37), round(HEIGHT * 0.5)
+    return None
+
+
 def _animal(draw: ImageDraw.ImageDraw, kind: str, colour) -> None:
     """A friendly silhouette of a dog or a cat's head, centre right."""
     cx, cy, r = WIDTH * 0.68, HEIGHT * 0.55, HEIGHT * 0.28

@@ -115,5 +115,8 @@ def _path(payload, request) -> str:
 
 
 @filler("include")
-def _include(template_name: str, request) -> str:
-    return render_to_string(template_name, request=request)
+def _include(payload: str | dict, request) -> str:
+    """A template name, or {"template": name, "values": the page's settings it shows}."""
+    if isinstance(payload, dict):
+        return render_to_string(payload["template"], payload["values"], request=request)
+    return render_to_string(payload, request=request)

@@ -135,6 +135,21 @@ class HomePage(PersonalizedPreviewMixin, Page):
     class Meta:
         verbose_name = _("home page")
 
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["hero_call"] = self.hero_call()
+        return context
+
+    def hero_call(self) -> dict:
+        """The hero button's link, and whether it leads into a members-only area: then an
+        anonymous visitor is sent to sign-up instead of a log-in wall, and a member is offered
+        the member area (`includes/hero_call.html`, filled per visitor)."""
+        target = self.hero_cta_page
+        if target is None or not target.live:
+            return {"url": "", "members_only": False}
+        members_only = target.get_view_restrictions().exists()
+        return {"url": target.get_url() or "", "members_only": members_only}
+
 
 class SectionPage(PersonalizedPreviewMixin, Page):
     """A section of the site that lists its child pages."""

@@ -54,7 +54,11 @@ def request_resolution(context) -> Resolution | None:
 
 
 class GreetingBlock(blocks.StructBlock):
-    """Greets by the declared or member name, with a picture of the visitor's kind of pet."""
+    """Greets by the declared or member name, with a picture of the visitor's kind of pet.
+
+    The block's greeting ("Welcome back, {name}!") is for a returning visitor (a later visit,
+    `is_new` false); a first-visit visitor whose name we know reads "Hello, name!", and one
+    whose name we don't know the anonymous greeting."""
 
     greeting = blocks.CharBlock(
         max_length=120,
@@ -87,9 +91,16 @@ class GreetingBlock(blocks.StructBlock):
     @staticmethod
     def greeting_for(value, resolution: Resolution | None) -> dict:
         """The greeting of a block value (or of its settings as a plain dict) for a visitor."""
-        traits = (resolution.attributes.get("traits") if resolution else None) or {}
+        attributes = resolution.attributes if resolution else {}
+        traits = attributes.get("traits") or {}
         name, pet = traits.get("name"), traits.get("pet")
-        text = value["greeting"].replace("{name}", name) if name else value["anonymous_greeting"]
+        if not name:
+            text = value["anonymous_greeting"]
+        elif attributes.get("is_new", True):
+            # The block's greeting says "welcome back": only for a visitor on a later visit.
+            text = _("Hello, %(name)s!") % {"name": name}
+        else:
+            text = value["greeting"].replace("{name}", name)
         image = {"dog": value.get("dog_image"), "cat": value.get("cat_image")}.get(pet) or (
             value.get("other_image") if pet else None
         )

@@ -3,51 +3,15 @@ and the members-only restriction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.db import transaction
 from wagtail.models import Page, PageViewRestriction, Site
 
+from cms.demo.catalogue import CATALOGUE_PAGES
 from cms.demo.images import ensure_image
 from cms.demo.root import ensure_wagtail_root
+from cms.demo.specs import DemoPage, _h, _p
 from cms.models import ContentPage, HomePage, SectionPage
-
-
-@dataclass(frozen=True)
-class Translation:
-    """A demo page's text in another language (the page's Japanese version: `DemoPage.ja`).
-
-    `body` has the same blocks as the page's own body, in the same order."""
-
-    title: str
-    intro: str
-    body: list[tuple[str, object]]
-
-
-@dataclass(frozen=True)
-class DemoPage:
-    """One page of the demo tree: where it goes and what it says (in English; `ja` in
-    Japanese, written for Japanese readers rather than translated word for word)."""
-
-    parent: str | None
-    slug: str
-    model: type[Page]
-    title: str
-    intro: str
-    picture: str
-    body: list[tuple[str, object]]
-    tags: tuple[str, ...] = ()
-    ja: Translation | None = None
-
-
-def _p(text: str) -> tuple[str, str]:
-    return ("paragraph", f"<p>{text}</p>")
-
-
-def _h(text: str) -> tuple[str, dict]:
-    return ("heading", {"text": text, "level": "h2"})
-
 
 HOME_BODY = [
     _h("Picked for your pet"),
@@ -230,6 +194,9 @@ DEMO_PAGES: list[DemoPage] = [
         ("care",),
     ),
 ]
+
+# The Shop section and the longer articles, after the pages above (their sections come first).
+DEMO_PAGES += CATALOGUE_PAGES
 
 
 @transaction.atomic

@@ -50,7 +50,7 @@ DEMO_SEGMENTS = [
         40,
         "all",
         [("views.section.dogs", "gte", "3")],
-        "Read the dog pages again and again: researching, maybe a new puppy.",
+        "Read the dog pages again and again: planning something for their dog.",
     ),
     (
         "dog-people",
@@ -66,7 +66,7 @@ DEMO_SEGMENTS = [
         30,
         "all",
         [("gender", "eq", "female"), ("age", "between", "20-29")],
-        "First pet, busy with work, shop on the phone in the evening.",
+        "Busy with work, shop on the phone in the evening.",
     ),
     (
         "tokyo-members",
@@ -83,6 +83,14 @@ DEMO_SEGMENTS = [
         "all",
         [("device", "eq", "mobile")],
         "On a phone: short copy, one clear button.",
+    ),
+    (
+        "club-members",
+        "Club members",
+        5,
+        "all",
+        [("is_member", "true", "")],
+        "Logged-in members no other segment speaks to: thank them, never ask them to join.",
     ),
 ]
 OVERSEAS_CONDITION = {
@@ -108,15 +116,15 @@ HOME_VARIANTS = {
     ),
     "dog-section-fans": (
         "New for dogs this month",
-        "Our new puppy starter kit bundles everything from day one.",
+        "Fresh guides on food, walks and care, and this month's picks for dogs of every age.",
     ),
     "dog-people": (
         "Something for your dog",
         "Paw balm, long-lasting chews and summer walk tips, picked for dog owners.",
     ),
     "women-20s": (
-        "Your first pet? We've got you",
-        "Our starter guides answer the questions every new owner has.",
+        "Delivered after work",
+        "Order on your phone by 10 pm and choose an evening delivery slot for the next day.",
     ),
     "tokyo-members": (
         "Pick it up in Shibuya",
@@ -129,6 +137,10 @@ HOME_VARIANTS = {
     "mobile-visitors": (
         "Shop on the go",
         "Save your pet's favourites and re-order from your phone.",
+    ),
+    "club-members": (
+        "Thank you for being a member",
+        "Your member prices apply to every order, and this month's offers are in the member area.",
     ),
 }
 DEFAULT_HOME_MESSAGE = (
@@ -186,7 +198,8 @@ def ensure_personalized_home(home: HomePage) -> None:
     if any(block.block_type == "personalized" for block in home.body):
         return
     segments = ensure_segments()
-    members = home.get_children().get(slug="members")
+    # The offer leads to a page every visitor may read (not to the members' log-in wall).
+    litter = home.get_children().get(slug="cats").get_children().get(slug="litter-that-works")
     variants = [
         {"segment": str(segments[slug].pk), "content": _message(*HOME_VARIANTS[slug])}
         for slug in HOME_VARIANTS
@@ -204,7 +217,7 @@ def ensure_personalized_home(home: HomePage) -> None:
         "text": "This week only: free shipping on every litter order over ¥3,000.",
         "image": ensure_image("litter").pk,
         "button_label": "Shop litter",
-        "link": {"page": members.pk, "url": ""},
+        "link": {"page": litter.pk, "url": ""},
         "cap": 3,
         "cap_period": "day",
         "fallback": [_raw("paragraph", "<p>Members save on litter every month.</p>")],
@@ -229,7 +242,7 @@ def ensure_personalized_home(home: HomePage) -> None:
 @transaction.atomic
 def ensure_personalized_dogs_section(home: HomePage) -> None:
     """The Dogs section shows dog people their own picture and tip, once."""
-    section = SectionPage.objects.get(slug="dogs", depth=home.depth + 1)
+    section = SectionPage.objects.get(pk=home.get_children().get(slug="dogs").pk)
     if any(block.block_type == "personalized" for block in section.body):
         return
     segments = ensure_segments()

@@ -53,6 +53,14 @@ class LoginForm(AuthenticationForm):
 
     username = forms.CharField(label=_("Email address"), max_length=254)
     refusal = ""
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        # Named like the field the member typed in (Django's own message says "username").
+        "invalid_login": _(
+            "Please enter a correct email address and password. Note that the password is "
+            "case-sensitive."
+        ),
+    }
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()

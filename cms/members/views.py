@@ -32,7 +32,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     """Create a member account and log the new member in."""
     if request.user.is_authenticated:
         return redirect("account_profile")
-    form = SignUpForm(request.POST or None)
+    form = SignUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = member_create(
@@ -70,7 +70,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "occupation": current.occupation,
         "pet_type": current.pet_type,
     }
-    form = ProfileForm(request.POST or None, initial=initial)
+    form = ProfileForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         member_profile_update(user=request.user, **form.cleaned_data)
         messages.success(request, _("Your profile has been saved."))

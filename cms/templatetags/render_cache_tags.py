@@ -13,8 +13,13 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def visitor_include(context, template_name: str):
+def visitor_include(context, template_name: str, **values):
+    """`values` (the page's own settings, such as a button's label and link: never anything
+    about the visitor) are given to the template beside the request's context."""
     recording = recording_in(context)
     if recording is not None:
-        return recording.placeholder("include", template_name)
-    return context.template.engine.get_template(template_name).render(context)
+        payload = {"template": template_name, "values": values} if values else template_name
+        return recording.placeholder("include", payload)
+    template = context.template.engine.get_template(template_name)
+    with context.push(**values):
+        return template.render(context)

@@ -20,7 +20,7 @@ def test_the_listing_shows_live_pages_without_bodies_and_paginates(client):
     response = client.get("/api/v1/pages/", {"limit": 3})
     assert response.status_code == 200
     listing = response.json()
-    assert listing["count"] == 9  # home, two public sections and six articles
+    assert listing["count"] == 20  # home, three public sections, ten articles, six products
     assert len(listing["results"]) == 3 and listing["next"]
     first = listing["results"][0]
     assert first["type"] == "cms.HomePage" and first["url"] == "/"
@@ -30,7 +30,7 @@ def test_the_listing_shows_live_pages_without_bodies_and_paginates(client):
 @pytest.mark.parametrize(
     ("params", "titles"),
     [
-        ({"type": "cms.SectionPage"}, {"Dogs", "Cats"}),
+        ({"type": "cms.SectionPage"}, {"Dogs", "Cats", "Shop"}),
         (
             {"section": "cats"},
             {
@@ -38,6 +38,8 @@ def test_the_listing_shows_live_pages_without_bodies_and_paginates(client):
                 "Indoor cat enrichment",
                 "A guide to grain-free cat food",
                 "Litter that works",
+                "Moving house with a cat",
+                "Helping your cat drink more water",
             },
         ),
         ({"section": "nowhere"}, set()),
@@ -55,6 +57,8 @@ def test_the_listing_filters_by_parent(client):
         "Choosing the right dog food",
         "Summer walks: paw care",
         "Puppy starter kit",
+        "The first week with a rescue dog",
+        "Caring for a senior dog",
     }
 
 
@@ -134,6 +138,8 @@ def test_a_section_lists_its_public_children(client):
         "Indoor cat enrichment",
         "A guide to grain-free cat food",
         "Litter that works",
+        "Moving house with a cat",
+        "Helping your cat drink more water",
     ]
     assert document["children"][0]["image"]["renditions"]
 
@@ -143,7 +149,7 @@ def test_the_greeting_and_profile_form_are_resolved_for_the_visitor(client):
     body = api_as(visitor.uuid).get("/api/v1/pages/find/", {"path": "/"}).json()["body"]
     by_type = {block["type"]: block for block in body}
     greeting = by_type["greeting"]["value"]
-    assert greeting["text"] == "Welcome back, Mika!" and greeting["pet"] == "cat"
+    assert greeting["text"] == "Hello, Mika!" and greeting["pet"] == "cat"  # a first visit
     assert "demo-cats" in greeting["image"]["renditions"][0]["url"]
     form = by_type["profile_form"]["value"]
     assert form["answered"] is True
@@ -161,7 +167,7 @@ def test_an_offer_shows_until_capped_then_its_fallback(client):
     )
     assert offer["chosen"] == {"offer": "litter-free-shipping", "capped": False}
     assert offer["value"]["title"] == "Free shipping on litter"
-    assert offer["value"]["link"]["url"] == "/members/"
+    assert offer["value"]["link"]["url"] == "/cats/litter-that-works/"
     assert "fallback" not in offer["value"] and "cap" not in offer["value"]
     visitor.offer_impressions = {
         "litter-free-shipping": {"day": timezone.localdate().isoformat(), "day_count": 3}

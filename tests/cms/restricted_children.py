@@ -16,7 +16,13 @@ from wagtail.models import PageViewRestriction
 from cms.models import ContentPage, SectionPage
 from tests.factories import MemberFactory
 
-PUBLIC_CATS = ["Indoor cat enrichment", "A guide to grain-free cat food", "Litter that works"]
+PUBLIC_CATS = [
+    "Indoor cat enrichment",
+    "A guide to grain-free cat food",
+    "Litter that works",
+    "Moving house with a cat",
+    "Helping your cat drink more water",
+]
 MEMBERS_CATS = "Cat club for members"
 VET_TEAM_CATS = "Vet team case notes"
 PASSWORD_CATS = "Breeders' price list"

@@ -171,7 +171,7 @@ def test_nothing_of_member_a_reaches_member_b_or_an_anonymous_visitor(page_of_ho
         assert CSRF.search(html).group(1) != token_a
     _, html_b = get(client_b, page_of_holes.url)
     _, html_anonymous = get(anonymous, page_of_holes.url)
-    assert "Hi Ben!" in html_b and "Log out" in html_b  # B's own greeting and header
+    assert "Hello, Ben!" in html_b and "Log out" in html_b  # B's own (first-visit) greeting
     assert "Hello there" in html_anonymous and "Log out" not in html_anonymous
     assert "Tell us" in html_anonymous  # the profile form, until they answer it
 

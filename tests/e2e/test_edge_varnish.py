@@ -126,7 +126,7 @@ class Browser:
 
 def returning_visitor(port: int, **traits) -> tuple[Browser, Visitor]:
     """A visitor who has been here before: their visitor and CSRF cookies, these traits."""
-    visitor = Visitor.objects.create(uuid=uuid.uuid4(), traits=traits)
+    visitor = Visitor.objects.create(uuid=uuid.uuid4(), traits=traits, visit_count=2)
     cookies = {
         django_settings.VISITOR_COOKIE_NAME: signed_visitor_cookie(visitor.uuid),
         django_settings.CSRF_COOKIE_NAME: CSRF_SECRET,

@@ -41,7 +41,7 @@ def test_a_members_page_is_private(client):
     client.force_login(MemberFactory(first_name="Hana"))
     client.get("/")
     response = client.get("/")
-    assert "Welcome back, Hana!" in response.content.decode()
+    assert "Hello, Hana!" in response.content.decode()
     assert_private(response)
 
 

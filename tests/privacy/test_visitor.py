@@ -85,7 +85,7 @@ def test_declared_traits_greet_the_visitor_on_the_next_page():
     assert response.json()["traits"] == {"name": "Mika", "pet": "dog"}
     assert Visitor.objects.get(uuid=visitor_uuid).traits == {"name": "Mika", "pet": "dog"}
     body = api.get("/api/v1/pages/find/", {"path": "/"}).json()["body"]
-    assert body[0]["value"]["text"] == "Welcome back, Mika!"
+    assert body[0]["value"]["text"] == "Hello, Mika!"
     dog_people = Segment.objects.get(slug="dog-people").pk
     assert api_segments(body) == [str(dog_people)]
 
