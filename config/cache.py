@@ -286,3 +286,7 @@ class ResilientRedisCache(RedisCache):
             script = self._scripts[source] = client.register_script(source)
         result = self._run(lambda: script(keys=keys, args=args), action="counted locally")
         return None if result is MISSING else result
+
+    def decode(self, raw: bytes) -> Any:
+        """A value as `get` returns it, from the stored bytes a script returned."""
+        return self._cache._serializer.loads(raw)

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db.models import Count, Max
 
+from config import version_tokens
 from experiments.models import Experiment, ExperimentKind, ExperimentStatus
 from personalization.resolver import version_token_ttl
 
-TOKEN_CACHE_KEY = "experiments:registry-token"
+TOKEN_CACHE_KEY = version_tokens.register("experiments:registry-token")
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,14 @@ _current: Registry | None = None
 
 
 def _token() -> str:
-    token = cache.get(TOKEN_CACHE_KEY)
+    """The registry's version token (cache first, then the database; once per request)."""
+    token = version_tokens.read(TOKEN_CACHE_KEY)
     if token:
         return token
     stats = Experiment.objects.aggregate(changed=Max("updated_at"), count=Count("id"))
     token = f"{stats['count']}:{stats['changed'].isoformat() if stats['changed'] else '-'}"
     cache.set(TOKEN_CACHE_KEY, token, version_token_ttl())
+    version_tokens.remember(TOKEN_CACHE_KEY, token)
     return token
 
 
@@ -91,7 +94,9 @@ def bump_registry() -> None:
     """Every process reloads the running experiments on its next request (a new token in the
     shared cache; with a per-process cache, others notice within a few seconds)."""
     global _current
-    cache.set(TOKEN_CACHE_KEY, uuid.uuid4().hex, version_token_ttl())
+    token = uuid.uuid4().hex
+    cache.set(TOKEN_CACHE_KEY, token, version_token_ttl())
+    version_tokens.remember(TOKEN_CACHE_KEY, token)
     _current = None
 
 

@@ -29,6 +29,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from config import version_tokens
 from personalization.models import Consent, Visitor
 from personalization.resolver import version_token_ttl
 
@@ -88,20 +89,22 @@ def consent_for(*, visitor_uuid, user) -> dict[str, bool]:
     return choices
 
 
-CONSENT_VERSION_KEY = "personalization:consent-version"
+CONSENT_VERSION_KEY = version_tokens.register("personalization:consent-version")
 CONSENT_CACHE_SECONDS = 3600
 
 
 def _consent_version() -> str:
     """Changes whenever a consent record is saved or deleted (here, or — with a per-process
-    cache — in another process, noticed within a few seconds through the table's state)."""
-    token = cache.get(CONSENT_VERSION_KEY)
+    cache — in another process, noticed within a few seconds through the table's state).
+    Read once per request (`config.version_tokens`)."""
+    token = version_tokens.read(CONSENT_VERSION_KEY)
     if token:
         return token
     stats = Consent.objects.aggregate(changed=Max("updated_at"), count=Count("id"))
     changed = stats["changed"].isoformat() if stats["changed"] else "-"
     token = f"{stats['count']}.{changed}"
     cache.set(CONSENT_VERSION_KEY, token, version_token_ttl())
+    version_tokens.remember(CONSENT_VERSION_KEY, token)
     return token
 
 
@@ -110,7 +113,9 @@ def consent_changed(sender, **kwargs) -> None:
     """Every cached choice is stale: now, and again once the change is committed."""
 
     def bump() -> None:
-        cache.set(CONSENT_VERSION_KEY, uuid.uuid4().hex, version_token_ttl())
+        token = uuid.uuid4().hex
+        cache.set(CONSENT_VERSION_KEY, token, version_token_ttl())
+        version_tokens.remember(CONSENT_VERSION_KEY, token)
 
     bump()
     transaction.on_commit(bump)

@@ -17,11 +17,12 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from config import version_tokens
 from personalization.conditions import ConditionError, compile_condition, validate_condition
 
 logger = logging.getLogger(__name__)
 
-VERSION_CACHE_KEY = "personalization:segment-set-version"
+VERSION_CACHE_KEY = version_tokens.register("personalization:segment-set-version")
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,8 @@ def version_token_ttl() -> int | None:
 
 
 def segment_set_version() -> str:
-    """The current version token (cache first, then the database)."""
-    token = cache.get(VERSION_CACHE_KEY)
+    """The current version token (cache first, then the database; once per request)."""
+    token = version_tokens.read(VERSION_CACHE_KEY)
     if token:
         return token
     from personalization.models import SegmentSetVersion
@@ -117,6 +118,7 @@ def segment_set_version() -> str:
     row = SegmentSetVersion.objects.filter(pk=1).values_list("token", flat=True).first()
     token = row or "initial"
     cache.set(VERSION_CACHE_KEY, token, version_token_ttl())
+    version_tokens.remember(VERSION_CACHE_KEY, token)
     return token
 
 
@@ -127,6 +129,7 @@ def bump_segment_set_version() -> str:
     token = uuid.uuid4().hex
     SegmentSetVersion.objects.update_or_create(pk=1, defaults={"token": token})
     cache.set(VERSION_CACHE_KEY, token, version_token_ttl())
+    version_tokens.remember(VERSION_CACHE_KEY, token)
     return token
 
 

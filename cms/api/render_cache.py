@@ -29,7 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.response import Response
 from wagtail.models import Page
 
@@ -43,7 +42,8 @@ from cms.api.pages import (
 )
 from cms.api.resolve import BodyResolution
 from cms.render_cache import stats, store
-from cms.render_cache.keys import personalization_key
+from cms.render_cache.keys import key_covers, personalization_key
+from cms.render_cache.usage import Usage
 from personalization.api.caching import mark_private, public_response
 
 logger = logging.getLogger(__name__)
@@ -71,16 +71,15 @@ def _digest(*parts: object) -> str:
 
 
 def _route_name(host: str, locator: str) -> str:
-    return f"render:apiroute:{_digest(store.generation(), host, locator)}"
+    return f"render:apiroute:{_digest(host, locator)}"
 
 
 def _route_get(host: str, locator: str) -> ApiRoute | None:
     try:
-        found = cache.get(_route_name(host, locator))
+        return store.routed_get(_route_name(host, locator), ApiRoute)
     except Exception:  # a cache that cannot answer is a miss, never an error
         logger.exception("Render cache route lookup failed for %s", locator)
         return None
-    return found if isinstance(found, ApiRoute) else None
 
 
 def _render_name(key_digest: str, request) -> str:
@@ -119,9 +118,8 @@ def page_response(view, locator: str, locate: Callable[[], Page]) -> Response:
     visitor_request = view.visitor_request(path=entry.path)
     key = personalization_key(visitor_request, entry.route)
     name = _render_name(key.digest, request)
-    render = _render_get(entry.route, name)
+    render = _render_get(entry.route, name, key)
     if render is not None:
-        stats.render_served(page_id=entry.route.page_id, key=key, hit=True)
         _record_hit(visitor_request, render)
         return _respond(request, visitor_request, render, key.digest, "hit")
     page = page or locate()
@@ -136,15 +134,16 @@ def page_response(view, locator: str, locate: Callable[[], Page]) -> Response:
 def _route_store(host: str, locator: str, page: Page, request) -> ApiRoute:
     entry = ApiRoute(store.route_of(page), page_path(page, request))
     try:
-        cache.set(_route_name(host, locator), entry, store.ttl())
+        store.routed_set(_route_name(host, locator), entry)
     except Exception:
         logger.exception("Render cache could not keep the route of %s", locator)
     return entry
 
 
-def _render_get(route: store.Route, name: str) -> store.Render | None:
+def _render_get(route: store.Route, name: str, key) -> store.Render | None:
+    """The stored document, counted as a hit of its page when there (`stats.render_hit`)."""
     try:
-        return store.render_get(KIND, route, name)
+        return stats.render_hit(KIND, route, name, key=key)
     except Exception:
         logger.exception("Render cache lookup failed for page %s", route.page_id)
         return None
@@ -173,7 +172,10 @@ def _render(visitor_request, page: Page, route: store.Route, name: str, key) -> 
         content_type=CONTENT_TYPE,
         counted_experiments=tuple(k for k, choice in memo.items() if choice.counted),
     )
-    if not _key_covers(route, state):
+    consulted = Usage(
+        tuple(state.segment_ids), tuple({meta.get("experiment") for meta in state.experiments})
+    )
+    if not key_covers(visitor_request, route, consulted):
         return render
     try:
         store.render_set(KIND, route, name, render)
@@ -181,21 +183,6 @@ def _render(visitor_request, page: Page, route: store.Route, name: str, key) -> 
         logger.exception("Render cache could not keep page %s", route.page_id)
     stats.render_served(page_id=route.page_id, key=key, hit=False)
     return render
-
-
-def _key_covers(route: store.Route, state: BodyResolution) -> bool:
-    """Whether every segment and experiment the document's choices depended on is part of the
-    key (a page-level variant's revision may use others than the live one: not shared then)."""
-    from experiments.registry import running_experiments
-    from experiments.services import declared_winners
-
-    experiments = set(route.usage.experiment_keys)
-    for page_level in (running_experiments().by_page, declared_winners().by_page):
-        spec = page_level.get(route.page_id)
-        if spec is not None:
-            experiments.add(getattr(spec, "experiment", spec).key)
-    noted = {meta.get("experiment") for meta in state.experiments}
-    return state.segment_ids <= set(route.usage.segment_ids) and noted <= experiments
 
 
 def _respond(request, visitor_request, render: store.Render, key_digest: str, state: str):

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from django.utils import translation
 
+from cms.render_cache import store
+from cms.render_cache.usage import Usage
 from experiments.holdouts import holdout_for
 from experiments.registry import running_experiments
 from experiments.services import declared_winners, variant_peek
@@ -43,17 +45,23 @@ def _arm(request, key: str) -> str:
     return f"{choice.variant.name}{'*' if choice.counted else ''}"
 
 
-def personalization_key(request, route) -> PersonalizationKey:
-    """The key of `request` for the page and revision of `route` (`routes.Route`)."""
+def _page_level(page_id: int) -> list:
+    """The page's page-level experiment, running or with a declared winner (specs)."""
+    found = []
+    for page_level in (running_experiments().by_page, declared_winners().by_page):
+        spec = page_level.get(page_id)
+        if spec is not None:
+            found.append(getattr(spec, "experiment", spec))
+    return found
+
+
+def personalization_key(request, route: store.Route) -> PersonalizationKey:
+    """The key of `request` for the page and revision of `route` (`store.Route`)."""
     resolution = resolve(request)
     usage = route.usage
     matched = [segment for segment in usage.segment_ids if resolution.matches(segment)]
     bits = "".join("1" if resolution.matches(s) else "0" for s in usage.segment_ids)
-    experiment_keys = list(usage.experiment_keys)
-    for page_level in (running_experiments().by_page, declared_winners().by_page):
-        spec = page_level.get(route.page_id)
-        if spec is not None:
-            experiment_keys.append(getattr(spec, "experiment", spec).key)
+    experiment_keys = [*usage.experiment_keys, *(spec.key for spec in _page_level(route.page_id))]
     experiments = ",".join(f"{key}={_arm(request, key)}" for key in experiment_keys)
     holdouts = []
     for segment in matched:
@@ -80,4 +88,36 @@ def personalization_key(request, route) -> PersonalizationKey:
             f"lang={translation.get_language() or ''}",
             f"admitted={admitted}",
         )
+    )
+
+
+def key_covers(request, route: store.Route, consulted: Usage | None = None) -> bool:
+    """Whether the key of `route` covers every segment and experiment the content served to
+    `request` consulted — else two visitors with one key could be served different content,
+    and the render must not be shared. The key is built from the live revision's usage; the
+    content may differ from it when a page-level experiment served the visitor another
+    revision (a variant's draft), whose segments and experiments the key may leave out.
+
+    `consulted`: what the served content consulted, when its renderer noted it (the API's
+    resolution does); else it is the stored usage of the revision served (the live one, or
+    the page-level variant's the request was given: unknown if never recorded — not covered).
+    The site's store and the API's store both keep a render only when this holds."""
+    page_level = _page_level(route.page_id)
+    if consulted is None:
+        memo = getattr(request, "_experiment_choices", None) or {}
+        served = []
+        for spec in page_level:
+            choice = memo.get(spec.key)
+            revision_id = choice.variant.revision_id if choice is not None else None
+            if revision_id and revision_id != route.revision_id:
+                served.append(store.usage_of_revision(revision_id))
+        if None in served:
+            return False
+    else:
+        served = [consulted]
+    segments = set(route.usage.segment_ids)
+    experiments = {*route.usage.experiment_keys, *(spec.key for spec in page_level)}
+    return all(
+        set(usage.segment_ids) <= segments and set(usage.experiment_keys) <= experiments
+        for usage in served
     )

@@ -20,7 +20,7 @@ from django.utils.cache import patch_cache_control
 
 from cms import holes as holes_module
 from cms.render_cache import edge, stats, store
-from cms.render_cache.keys import personalization_key
+from cms.render_cache.keys import key_covers, personalization_key
 
 logger = logging.getLogger(__name__)
 
@@ -111,11 +111,10 @@ def serve_cached(request) -> HttpResponse | None:
         return None
     key = personalization_key(request, route)
     edge_key = edge.accepted(request, route, key.digest)
-    render = store.render_get("html", route, key.digest)
+    render = stats.render_hit("html", route, key.digest, key=key)  # (and counts it)
     if render is None:
         request._render_cache_route = route
         return None
-    stats.render_served(page_id=route.page_id, key=key, hit=True)
     if edge_key is None:
         _record_view(request, route, render)
     else:  # the edge asks for the copy it shares: its decide recorded this view already
@@ -143,7 +142,7 @@ def store_rendered(request, response, recording) -> HttpResponse:
     if route is None or route.page_id != page.pk or route.revision_id != page.live_revision_id:
         route = store.route_of(page)
         store.route_set(_host(request), request.path, route)
-    if not _key_covers_served_revision(request, route):
+    if not key_covers(request, route):
         return _fill_in_place(request, response, recording)
     key = personalization_key(request, route)
     memo = getattr(request, "_experiment_choices", None) or {}
@@ -156,30 +155,6 @@ def store_rendered(request, response, recording) -> HttpResponse:
     store.render_set("html", route, key.digest, render)
     stats.render_served(page_id=route.page_id, key=key, hit=False)
     return _respond(request, render, key.digest, "miss", response)
-
-
-def _key_covers_served_revision(request, route: store.Route) -> bool:
-    """A page-level experiment serves some visitors another revision than the live one; its
-    render is kept only when that revision consults no segment or experiment the key (built
-    from the live revision) leaves out — else two visitors with one key could differ."""
-    from experiments.registry import running_experiments
-    from experiments.services import declared_winners
-
-    memo = getattr(request, "_experiment_choices", None) or {}
-    for page_level in (running_experiments().by_page, declared_winners().by_page):
-        spec = page_level.get(route.page_id)
-        if spec is None:
-            continue
-        choice = memo.get(getattr(spec, "experiment", spec).key)
-        revision_id = choice.variant.revision_id if choice is not None else None
-        if revision_id and revision_id != route.revision_id:
-            served = store.usage_of_revision(revision_id)
-            if served is None:
-                return False
-            return set(served.segment_ids) <= set(route.usage.segment_ids) and set(
-                served.experiment_keys
-            ) <= set(route.usage.experiment_keys)
-    return True
 
 
 def _fill_in_place(request, response, recording) -> HttpResponse:

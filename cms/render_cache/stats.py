@@ -35,6 +35,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.utils import timezone
 
+from cms.render_cache import store
 from cms.render_cache.usage import page_usage, segment_blocks
 from cms.selectors import view_restrictions_below
 from config.cache import ResilientRedisCache
@@ -56,6 +57,19 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('PFADD', KEYS[2], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 return 1
+"""
+
+# KEYS[1] a render, KEYS[2] its page's hit counter, KEYS[3] the day's HyperLogLog; ARGV as
+# above. The render's stored bytes (nil when absent), counted as a hit when there.
+_GET_HIT = """
+local render = redis.call('GET', KEYS[1])
+if render then
+  redis.call('INCR', KEYS[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  redis.call('PFADD', KEYS[3], ARGV[1])
+  redis.call('EXPIRE', KEYS[3], ARGV[2])
+end
+return render
 """
 
 # KEYS: (hits, misses, combinations) per day → their counts, in that order.
@@ -166,6 +180,25 @@ def render_served(*, page_id: int, key, hit: bool) -> None:
         )
     except Exception:  # counting is never worth a failed page view
         logger.exception("Render cache counters not updated for page %s", page_id)
+
+
+def render_hit(kind: str, route: store.Route, name: str, *, key) -> store.Render | None:
+    """`store.render_get(kind, route, name)`, counted as a hit of its page (`render_served`)
+    when it is there — with Redis in one round trip (a script reads the render and counts).
+    None: not stored, or the cache did not answer (a miss either way)."""
+    cache = _redis_cache()
+    if cache is None:
+        render = store.render_get(kind, route, name)
+        if render is not None:
+            render_served(page_id=route.page_id, key=key, hit=True)
+        return render
+    hits, _misses, combinations = _counter_keys(cache, route.page_id, site_today())
+    stored = cache.make_and_validate_key(store.render_key(kind, route, name))
+    raw = cache.run_script(
+        _GET_HIT, keys=[stored, hits, combinations], args=[combination_of(key), COUNTER_TTL]
+    )
+    render = cache.decode(raw) if raw is not None else None
+    return render if isinstance(render, store.Render) else None
 
 
 def page_counts(*, page_id: int) -> tuple[DayCounts, DayCounts] | None:

@@ -3,15 +3,16 @@ embedded default), under one key scheme for the site's HTML and the API's JSON.
 
 - A **route** maps (host, path) to the live page Wagtail served there: its id, live revision,
   the view restrictions over it and below it (for its listings), and the revision's usage. A
-  hit needs no routing query.
+  hit needs no routing query, and reads the route with the version tokens, in one round trip.
 - A **render** is one body per (format, page, revision, personalization key): the shared body
   with placeholders, its holes, and the experiments a visitor with that key is counted in.
 
-Every name carries the content *generation*, which changes when a page is published,
-unpublished, moved or deleted, when a view restriction or an image changes: the whole cache is
-then new (a site's navigation and listings change with any page). With a per-process cache the
-generation is re-derived from Wagtail's log entries every few seconds, so a change made in
-another process (a scheduled publish in a worker) shows there too. Entries also expire (TTL).
+Every render's name (and every route's value) carries the content *generation*, which changes
+when a page is published, unpublished, moved or deleted, when a view restriction or an image
+changes: the whole cache is then new (a site's navigation and listings change with any
+page). With a per-process cache the generation is re-derived from Wagtail's log entries every
+few seconds, so a change made in another process (a scheduled publish in a worker) shows there
+too. Entries also expire (TTL).
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from django.core.cache import cache
 from django.db.models import Max
 
 from cms.render_cache.usage import Usage, revision_usage
+from config import version_tokens
 from personalization.resolver import version_token_ttl
 
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = "render:generation"
+GENERATION_KEY = version_tokens.register("render:generation")
 
 
 def ttl() -> int:
@@ -43,8 +45,9 @@ def enabled() -> bool:
 
 
 def generation() -> str:
-    """The current content generation (see the module's docstring)."""
-    token = cache.get(GENERATION_KEY)
+    """The current content generation (see the module's docstring; read once per request,
+    `config.version_tokens`)."""
+    token = version_tokens.read(GENERATION_KEY)
     if token:
         return token
     from wagtail.models import ModelLogEntry, PageLogEntry
@@ -53,13 +56,16 @@ def generation() -> str:
     models = ModelLogEntry.objects.aggregate(last=Max("id"))["last"] or 0
     token = f"log{pages}.{models}"
     cache.set(GENERATION_KEY, token, version_token_ttl())
+    version_tokens.remember(GENERATION_KEY, token)
     return token
 
 
 def bump_generation() -> None:
     """Every process renders afresh from its next request (a new generation in the shared
     cache; with a per-process cache, other processes notice within a few seconds)."""
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, version_token_ttl())
+    token = uuid.uuid4().hex
+    cache.set(GENERATION_KEY, token, version_token_ttl())
+    version_tokens.remember(GENERATION_KEY, token)
 
 
 def _digest(*parts: object) -> str:
@@ -99,17 +105,33 @@ def route_of(page) -> Route:
     )
 
 
-def _route_key(host: str, path: str, gen: str) -> str:
-    return f"render:route:{_digest(gen, host, path)}"
+# A route is stored with the generation it was built in, under a name without it, so that a
+# hit reads it in the same round trip as the version tokens (`config.version_tokens`); one of
+# another generation is no route.
+
+
+def routed_get(name: str, kind: type) -> Any | None:
+    """The `kind` stored under `name` by `routed_set` in the current generation, else None."""
+    stored = version_tokens.read_with([name]).get(name)
+    if not (isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[1], kind)):
+        return None
+    return stored[1] if stored[0] == generation() else None
+
+
+def routed_set(name: str, value: Any) -> None:
+    cache.set(name, (generation(), value), ttl())
+
+
+def _route_key(host: str, path: str) -> str:
+    return f"render:route:{_digest(host, path)}"
 
 
 def route_get(host: str, path: str) -> Route | None:
-    route = cache.get(_route_key(host, path, generation()))
-    return route if isinstance(route, Route) else None
+    return routed_get(_route_key(host, path), Route)
 
 
 def route_set(host: str, path: str, route: Route) -> None:
-    cache.set(_route_key(host, path, generation()), route, ttl())
+    routed_set(_route_key(host, path), route)
 
 
 # RENDERS

@@ -147,7 +147,9 @@ INSTALLED_APPS = LOCAL_APPS + WAGTAIL_APPS + THIRD_PARTY_APPS + DJANGO_APPS
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
-    # First: forwarding headers (X-Forwarded-For/-Proto, the country header) count only from
+    # Each request reads each version token (segments, experiments, content) at most once.
+    "config.version_tokens.VersionTokensMiddleware",
+    # Then: forwarding headers (X-Forwarded-For/-Proto, the country header) count only from
     # API_TRUSTED_PROXIES; from anyone else they are removed before anything reads them.
     "personalization.proxies.ForwardedHeadersMiddleware",
     # A page shared at the edge leaves varying on its key alone, or private if a cookie is set.

@@ -39,6 +39,7 @@ from tests.experiments.variant_helpers import ab_block, make_experiment, publish
 from tests.factories import MemberFactory
 from tests.personalization.helpers import browse_as
 from tests.personalization.test_query_budget import make_segments, personalized_body, publish
+from tests.redis_commands import needs_redis, redis_round_trips
 
 pytestmark = pytest.mark.django_db
 FIND = "/api/v1/pages/find/"
@@ -492,6 +493,27 @@ def test_a_hit_on_the_demo_home_page_stays_within_the_budget():
     count, sql = hit_queries(api_as(Visitor.objects.create().uuid), "/")
     assert count <= BUDGETS["visitor token"] + 1, tables(sql)
     assert set(tables(sql)) <= set(IDENTITY_TABLES), tables(sql)
+
+
+# And what a hit asks Redis, one round trip each: the version tokens with the route in one
+# MGET, the visitor's stored consent (the API reads no consent cookie), the document with the
+# editors' hit counters (one script call) — plus, for a visitor token, the erasure check.
+REDIS_BUDGETS = {"visitor token": 4, "member": 3, "member with a visitor token": 4}
+
+
+@needs_redis
+@pytest.mark.parametrize("kind", list(REDIS_BUDGETS))
+@pytest.mark.parametrize("path", ["/dogs/", "/"])
+def test_a_hit_makes_a_fixed_few_redis_round_trips(kind, path):
+    api = caller(kind)
+    find(api, path)
+    find(api, path)
+    with redis_round_trips() as trips:
+        response = find(api, path)
+    assert response[HEADER] == "hit"
+    assert 1 <= len(trips) <= REDIS_BUDGETS[kind], trips.commands
+    tokens = [t for t in trips.commands if "version" in t or "token" in t or "generation" in t]
+    assert len(tokens) == 1, trips.commands  # each version token read once, all together
 
 
 def test_the_stored_document_holds_no_visitor_data(page_of_holes):

@@ -32,6 +32,7 @@ from personalization.models import Consent, Segment, Visitor
 from tests.experiments.variant_helpers import ab_block, make_experiment, marker, publish_body
 from tests.factories import MemberFactory
 from tests.personalization.helpers import browse_as
+from tests.redis_commands import needs_redis, redis_round_trips
 
 pytestmark = pytest.mark.django_db
 
@@ -311,6 +312,38 @@ def test_a_cache_hit_costs_at_most_one_query_anonymous_and_two_as_a_member(who):
         response, _ = get(client, "/dogs/")
     assert response[HEADER] == "hit"
     assert len(queries) <= budget, [q["sql"][:120] for q in queries]
+
+
+# What a warm hit asks Redis, one round trip each: the version tokens (segments, experiments,
+# content, consent) with the page's route in one MGET, the render with the editors' hit
+# counters (one script call) and the visitor's waiting on-site messages (the journey hole) —
+# plus, for a member, their session. (The page view's event goes to Redis after the
+# transaction commits, outside what a test's request does.) It was 10 before the tokens were
+# read once per request.
+REDIS_BUDGETS = {"anonymous": 3, "member": 4}
+
+
+@needs_redis
+@pytest.mark.parametrize(
+    ("who", "path"),
+    # (Not a member on the home page: its greeting shows their pet's picture, whose rendition
+    # Wagtail writes to the cache again each time it is read — two more round trips.)
+    [("anonymous", "/dogs/"), ("anonymous", "/"), ("member", "/dogs/")],
+)
+def test_a_cache_hit_makes_a_fixed_few_redis_round_trips(who, path):
+    if who == "member":
+        client, member = member_client()
+        Visitor.objects.create(user=member)
+    else:
+        client, _ = visitor_client()
+    get(client, path)
+    get(client, path)
+    with redis_round_trips() as trips:
+        response, _ = get(client, path)
+    assert response[HEADER] == "hit"
+    assert 1 <= len(trips) <= REDIS_BUDGETS[who], trips.commands
+    tokens = [t for t in trips.commands if "version" in t or "token" in t or "generation" in t]
+    assert len(tokens) == 1, trips.commands  # each version token read once, all together
 
 
 def _paragraph(text: str) -> dict:
