@@ -98,6 +98,25 @@ def first_free_slice(taken: list[Slice], share: float | None) -> tuple[float, fl
     return None
 
 
+def each_child_form(formset, change) -> None:
+    """Apply `change(form)` to every form of an inline `formset`, including the blank form the
+    editor's "Add" button copies: Django builds `formset.empty_form` anew at each access, so a
+    change made to one copy is lost; every form gets its fields from `add_fields`, which is
+    where the change is made (and on the forms already built)."""
+    if formset is None:
+        return
+    add_fields = formset.add_fields
+
+    def add_fields_and_change(form, index):
+        add_fields(form, index)
+        change(form)
+
+    formset.add_fields = add_fields_and_change
+    if "forms" in formset.__dict__:  # built already (a cached property)
+        for form in formset.forms:
+            change(form)
+
+
 class AllocationFormMixin(forms.Form):
     """The layer select (each layer with its free room), the slice, and the bandit settings."""
 
@@ -194,12 +213,14 @@ class AllocationFormMixin(forms.Form):
         """Under a bandit, the Variants panel's weights say they are the bandit's."""
         if self.instance.allocation != Allocation.BANDIT:
             return
-        formset = self.formsets.get("variants")
-        for form in [*formset.forms, formset.empty_form] if formset is not None else []:
+
+        def bandit_weight(form):
             if "weight" in form.fields:
                 form.fields["weight"].help_text = _(
                     "Set by the bandit (equal during its burn-in); what you type here is not used."
                 )
+
+        each_child_form(self.formsets.get("variants"), bandit_weight)
 
     # VALIDATION
     # --------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets.slug import SlugInput
 from wagtail.models import Revision
 
-from experiments.allocation_form import AllocationFormMixin
+from experiments.allocation_form import AllocationFormMixin, each_child_form
 from experiments.models import (
     AnalysisMethod,
     Correction,
@@ -166,10 +166,13 @@ class ExperimentAdminForm(AllocationFormMixin, WagtailAdminModelForm):
         if self.instance.page_id:
             revisions = revisions.filter(object_id=str(self.instance.page_id))
         revisions = revisions.select_related("user")
-        for form in [*formset.forms, formset.empty_form]:
+
+        def limit(form):
             if "revision" in form.fields:
                 form.fields["revision"].queryset = revisions
                 form.fields["revision"].label_from_instance = _revision_label
+
+        each_child_form(formset, limit)
 
     # FORM PRESENTATION
     # --------------------------------------------------------------------------
@@ -204,7 +207,12 @@ class ExperimentAdminForm(AllocationFormMixin, WagtailAdminModelForm):
             return
         if "name" not in self.fields or "key" not in self.fields:
             return
-        self.fields["key"].widget = SlugInput(attrs=self.fields["key"].widget.attrs)
+        # The key is ASCII (a SlugField: it goes into URLs, the API and the hash): a name with
+        # no Latin letters ("春のセール") leaves it empty for the editor to type, rather than
+        # filling in a Unicode slug the field refuses.
+        self.fields["key"].widget = SlugInput(
+            attrs={**self.fields["key"].widget.attrs, "data-w-slug-allow-unicode-value": "false"}
+        )
         self.fields["name"].widget.attrs.update(
             {
                 "data-controller": "w-sync",
@@ -218,15 +226,15 @@ class ExperimentAdminForm(AllocationFormMixin, WagtailAdminModelForm):
 
     def _weights_as_percentages(self) -> None:
         """Variant weights are edited as percentages that add up to 100 (stored as 0-1)."""
-        formset = self.formsets.get("variants")
-        if formset is None:
-            return
-        for form in [*formset.forms, formset.empty_form]:
+
+        def as_percentage(form):
             if "weight" in form.fields:
                 form.fields["weight"] = PercentField(
                     label=_("Weight (%)"),
                     help_text=_("Share of the visitors who take part; all add up to 100."),
                 )
+
+        each_child_form(self.formsets.get("variants"), as_percentage)
 
     def _owner_choices(self) -> None:
         """The owner (told of guardrail harm) is one of the admin's users, by default the one
@@ -251,12 +259,12 @@ class ExperimentAdminForm(AllocationFormMixin, WagtailAdminModelForm):
     def _harm_direction_optional(self) -> None:
         """“Harm is” matters only for guardrails (the form shows it only for them); a goal
         posted without it gets the default, an increase."""
-        formset = self.formsets.get("goals")
-        if formset is None:
-            return
-        for form in [*formset.forms, formset.empty_form]:
+
+        def optional(form):
             if "harm_direction" in form.fields:
                 form.fields["harm_direction"].required = False
+
+        each_child_form(self.formsets.get("goals"), optional)
 
     def _segments_as_checkboxes(self) -> None:
         field = self.fields.get("target_segments")
