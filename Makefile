@@ -95,6 +95,7 @@ bench: install
 	$(PY) bench/aa_simulation.py --write docs/benchmarks.md
 	$(PY) bench/load/run.py --seconds 60 --write docs/benchmarks.md
 	$(PY) bench/fault.py --write docs/benchmarks.md
+	$(PY) bench/lighthouse.py --write docs/benchmarks.md
 
 ## Only the load test: gunicorn + PostgreSQL + Redis + a worker under locust for 60 s.
 load-test: install
