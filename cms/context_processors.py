@@ -3,16 +3,30 @@
 from wagtail.models import Site
 
 
+def _home(request):
+    """The site's home page in the request's language (its translation), or the site's own."""
+    site = Site.find_for_request(request)
+    if site is None:
+        return None
+    home = site.root_page.localized
+    return home if home.live else site.root_page
+
+
 def site_navigation(request) -> dict:
-    """The top navigation: the live, in-menu children of the site's root page (lazy)."""
+    """The top navigation: the live, in-menu children of the home page in the request's
+    language, and that home page's address (both lazy)."""
 
     def menu_pages():
-        site = Site.find_for_request(request)
-        if site is None:
+        home = _home(request)
+        if home is None:
             return []
-        return list(site.root_page.get_children().live().in_menu().order_by("path"))
+        return list(home.get_children().live().in_menu().order_by("path"))
 
-    return {"nav_pages": menu_pages}
+    def home_url():
+        home = _home(request)
+        return (home.get_url(request=request) if home is not None else None) or "/"
+
+    return {"nav_pages": menu_pages, "home_url": home_url}
 
 
 def render_cache_holes(request) -> dict:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
@@ -15,10 +16,7 @@ urlpatterns = [
     path("admin/rq/", include((rq_dashboard_urlpatterns(), "django_rq"))),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("account/", include("cms.members.urls")),
     path("api/v1/", include("cms.api.urls")),
-    path("personalization/traits/", declare_traits, name="personalization_traits"),
-    path("personalization/", include("personalization.privacy.urls")),
     path("_edge/hole/<str:ref>/", hole_fragment, name="edge_hole"),
 ]
 
@@ -28,7 +26,15 @@ if settings.SERVE_MEDIA:
         re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
     ]
 
-urlpatterns += [path("", include(wagtail_urls))]
+# What visitors read, in the language of its address: English (the default language) unprefixed,
+# Japanese under /ja/ (LocaleMiddleware activates it; Wagtail serves the page's ja translation).
+urlpatterns += i18n_patterns(
+    path("account/", include("cms.members.urls")),
+    path("personalization/traits/", declare_traits, name="personalization_traits"),
+    path("personalization/", include("personalization.privacy.urls")),
+    path("", include(wagtail_urls)),
+    prefix_default_language=False,
+)
 
 # Errors under /api/v1/ are JSON; the site keeps its HTML pages.
 handler400 = "personalization.api.errors.bad_request"

@@ -32,6 +32,7 @@ from datetime import date, timedelta
 from math import prod
 
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.core.cache import caches
 from django.utils import timezone
 
@@ -309,10 +310,14 @@ def consent_states() -> tuple[int, int]:
 
 
 def site_languages() -> int:
-    """The key's language follows the request only with Django's locale middleware."""
-    if "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE:
-        return len(settings.LANGUAGES)
-    return 1
+    """The key's language follows the request only with Django's locale middleware, and then
+    only where the address does not decide it: the site's pages are served from i18n_patterns
+    (English unprefixed, Japanese under /ja/, each language its own page), so a page is only
+    ever read in one language."""
+    if "django.middleware.locale.LocaleMiddleware" not in settings.MIDDLEWARE:
+        return 1
+    patterns_used, _ = is_language_prefix_patterns_used(settings.ROOT_URLCONF)
+    return 1 if patterns_used else len(settings.LANGUAGES)
 
 
 def page_combinations(page) -> Combinations:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import HttpResponse
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -37,10 +39,21 @@ class Decision:
     reason: str
 
 
+def page_language(full_path: str) -> str:
+    """The language the site serves `full_path` in (/ja/… Japanese, else the default): the
+    key's and the holes' language, whatever the address asking about the page."""
+    return translation.get_language_from_path(full_path.split("?")[0]) or settings.LANGUAGE_CODE
+
+
 def page_decide(request, full_path: str) -> Decision:
     """The edge key of `request` viewing the site page at `full_path`; with a key, the page
     view (and the exposures of the experiments the key's visitors count in) is recorded here,
     because the edge serves the page without asking the origin again."""
+    with translation.override(page_language(full_path)):
+        return _page_decide(request, full_path)
+
+
+def _page_decide(request, full_path: str) -> Decision:
     if not edge.enabled():
         return Decision(None, "edge-off")
     page_request = edge.page_request(request, full_path)
@@ -140,4 +153,5 @@ def hole_fragment(request, ref: str) -> HttpResponse:
         logger.warning("Edge hole of page %s: its render is no longer stored", hole.page_id)
         return _fragment(status=404)
     page_request = edge.page_request(request, hole.full_path)
-    return _fragment(edge.hole_html(render, hole, page_request))
+    with translation.override(page_language(hole.full_path)):
+        return _fragment(edge.hole_html(render, hole, page_request))

@@ -109,6 +109,8 @@ WAGTAIL_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.simple_translation",
+    "wagtail.locales",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -157,6 +159,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The site's language from its address: /ja/… is Japanese, anything else English (the
+    # default, unprefixed). Before everything that renders, keys or caches by language.
+    "django.middleware.locale.LocaleMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -239,9 +244,13 @@ WAGTAIL_SITE_NAME = str_setting("WAGTAIL_SITE_NAME", "Pawprint Club")
 WAGTAILADMIN_BASE_URL = str_setting("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "pdf", "pptx", "txt", "xlsx", "zip"]
-WAGTAIL_FRONTEND_LOGIN_URL = "/account/login/"
+# A URL name: a members-only page of the Japanese site sends to the Japanese log-in page.
+WAGTAIL_FRONTEND_LOGIN_URL = "account_login"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
-WAGTAIL_I18N_ENABLED = False
+# The site in two languages (docs/operator-guide.md#the-site-in-japanese-and-english): English
+# at unprefixed addresses (LANGUAGE_CODE, the default locale), Japanese under /ja/.
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = [("en", "English"), ("ja", "日本語")]
 
 # REST FRAMEWORK
 # ------------------------------------------------------------------------------
