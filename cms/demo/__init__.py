@@ -2,11 +2,13 @@
 previous run made (by slug, title or email) and leaves it as the editors may have changed it.
 
 One module per part: `pages` (the page tree), `images` (the pictures), `personalized` (segments
-and personalized blocks), `experiments` (the home hero test) and `members` (members and the
-admin user). `manage.py load_demo` calls them through the names this package exports."""
+and personalized blocks), `experiments` (the home hero test), `japanese` (the Japanese site) and
+`members` (members and the admin user). `manage.py load_demo` calls them through the names this
+package exports."""
 
 from cms.demo.experiments import HERO_VARIANT, ensure_demo_experiment
 from cms.demo.images import PICTURES, ensure_image
+from cms.demo.japanese import ensure_japanese_site
 from cms.demo.members import DEMO_MEMBER_PASSWORD, DEMO_MEMBERS, ensure_admin, ensure_member
 from cms.demo.pages import (
     DEMO_PAGES,
@@ -45,6 +47,7 @@ __all__ = [
     "ensure_hero_link",
     "ensure_home",
     "ensure_image",
+    "ensure_japanese_site",
     "ensure_member",
     "ensure_members_only",
     "ensure_page",

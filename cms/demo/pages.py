@@ -10,7 +10,7 @@ from wagtail.models import Page, PageViewRestriction, Site
 from cms.demo.catalogue import CATALOGUE_PAGES
 from cms.demo.images import ensure_image
 from cms.demo.root import ensure_wagtail_root
-from cms.demo.specs import DemoPage, _h, _p
+from cms.demo.specs import DemoPage, Translation, _h, _p
 from cms.models import ContentPage, HomePage, SectionPage
 
 HOME_BODY = [
@@ -39,6 +39,11 @@ DEMO_PAGES: list[DemoPage] = [
         [
             _p("From a first puppy to a senior companion: guides from our staff and vets."),
         ],
+        ja=Translation(
+            "わんちゃん",
+            "小型犬から大型犬まで。フード、お散歩、毎日のお世話のこと。",
+            [_p("はじめての子犬からシニア犬まで、スタッフと獣医師がまとめたガイドをどうぞ。")],
+        ),
     ),
     DemoPage(
         "",
@@ -50,6 +55,11 @@ DEMO_PAGES: list[DemoPage] = [
         [
             _p("Everything we have learned from thirty years of cat owners at our counters."),
         ],
+        ja=Translation(
+            "ねこちゃん",
+            "おうちで楽しく暮らす猫のために。フード、遊び、失敗しない猫砂選び。",
+            [_p("30年間、店頭で猫の飼い主さんたちから教わってきたことを、ここにまとめました。")],
+        ),
     ),
     DemoPage(
         "",
@@ -61,6 +71,11 @@ DEMO_PAGES: list[DemoPage] = [
         [
             _p("Thank you for being a member. These pages are just for you."),
         ],
+        ja=Translation(
+            "会員限定",
+            "クラブ会員さまだけの特典とアドバイス。",
+            [_p("いつもありがとうございます。このページは会員さま専用です。")],
+        ),
     ),
     DemoPage(
         "dogs",
@@ -84,6 +99,25 @@ DEMO_PAGES: list[DemoPage] = [
             ),
         ],
         ("food", "dog"),
+        ja=Translation(
+            "ドッグフードの選び方",
+            "子犬用、成犬用、シニア用。小型犬と大型犬でも違います。ラベルの読み方をやさしく解説。",
+            [
+                _h("まずはライフステージから"),
+                _p(
+                    "子犬は成犬よりも体重1kgあたりのたんぱく質とカロリーが多めに必要で、シニア犬は"
+                    "カロリー控えめ・食物繊維多めが基本です。当店の<b>ライフステージ別</b>シリーズも"
+                    "この考え方で分けています。"
+                ),
+                (
+                    "quote",
+                    {
+                        "quote": "1週間かけて少しずつ切り替えたら、モモのお腹が落ち着きました。",
+                        "attribution": "アイコさん（2021年から会員）",
+                    },
+                ),
+            ],
+        ),
     ),
     DemoPage(
         "dogs",
@@ -100,6 +134,17 @@ DEMO_PAGES: list[DemoPage] = [
             ),
         ],
         ("care", "dog", "summer"),
+        ja=Translation(
+            "夏のお散歩と肉球ケア",
+            "真夏のアスファルトは60℃になることも。愛犬の肉球を守るコツをご紹介します。",
+            [
+                _h("5秒チェック"),
+                _p(
+                    "手の甲を地面に当ててみてください。5秒がまんできなければ、肉球には熱すぎます。"
+                    "お散歩は朝早くか日が沈んでから。玄関に肉球クリームを置いておくと安心です。"
+                ),
+            ],
+        ),
     ),
     DemoPage(
         "dogs",
@@ -116,6 +161,17 @@ DEMO_PAGES: list[DemoPage] = [
             ),
         ],
         ("dog", "puppy"),
+        ja=Translation(
+            "子犬のお迎えセット",
+            "お迎え初日に必要なものと、あとからそろえれば大丈夫なもの。",
+            [
+                _h("お迎えの日に"),
+                _p(
+                    "クレートかサークル、ベッド、フードボウルと水入れ、ブリーダーさんのところで"
+                    "食べていたフード、迷子札付きの首輪、リード、それに噛むおもちゃをいくつか。"
+                ),
+            ],
+        ),
     ),
     DemoPage(
         "cats",
@@ -132,6 +188,17 @@ DEMO_PAGES: list[DemoPage] = [
             ),
         ],
         ("cat", "play"),
+        ja=Translation(
+            "室内飼いの猫と遊ぼう",
+            "1日2回、10分ずつ遊ぶだけで、室内の猫も元気に、穏やかに過ごせます。",
+            [
+                _h("狩って、捕まえて、食べて、眠る"),
+                _p(
+                    "遊びの最後に少しだけごはんをあげましょう。狩りのひと続きが完結して、"
+                    "猫も満足して落ち着きます。"
+                ),
+            ],
+        ),
     ),
     DemoPage(
         "cats",
@@ -148,6 +215,17 @@ DEMO_PAGES: list[DemoPage] = [
             ),
         ],
         ("cat", "food"),
+        ja=Translation(
+            "グレインフリーのキャットフード",
+            "うちの子にグレインフリーは必要？研究でわかっていることをまとめました。",
+            [
+                _h("いちばん大切なこと"),
+                _p(
+                    "猫は完全な肉食動物です。原材料の最初に肉や魚の名前があるものを選びましょう。"
+                    "グレインフリーは選択肢のひとつで、必ずしも必要ではありません。"
+                ),
+            ],
+        ),
     ),
     DemoPage(
         "cats",
@@ -160,6 +238,11 @@ DEMO_PAGES: list[DemoPage] = [
             _p("One box per cat plus one, away from food and water, cleaned daily."),
         ],
         ("cat", "care"),
+        ja=Translation(
+            "失敗しない猫砂選び",
+            "鉱物系、シリカゲル、木、おから。猫がちゃんと使ってくれる猫砂の選び方。",
+            [_p("トイレは猫の頭数＋1個。ごはんや水から離れた場所に置いて、毎日お掃除を。")],
+        ),
     ),
     DemoPage(
         "members",
@@ -180,6 +263,21 @@ DEMO_PAGES: list[DemoPage] = [
             ),
         ],
         ("offers",),
+        ja=Translation(
+            "今月の会員特典",
+            "会員価格は毎月1日に更新しています。",
+            [
+                _h("今月の特典"),
+                _p("ライフステージ別ドッグフードが全品10%オフ。猫砂は3,000円以上で送料無料です。"),
+                (
+                    "quote",
+                    {
+                        "quote": "猫砂の会員価格だけでも、毎月ずいぶん助かっています。",
+                        "attribution": "ケンジさん（ゴールド会員）",
+                    },
+                ),
+            ],
+        ),
     ),
     DemoPage(
         "members",
@@ -192,6 +290,15 @@ DEMO_PAGES: list[DemoPage] = [
             _p("Members can ask one question a month. For emergencies, call your local clinic."),
         ],
         ("care",),
+        ja=Translation(
+            "獣医師に相談",
+            "ご質問をお送りください。提携の獣医師が2営業日以内にお答えします。",
+            [
+                _p(
+                    "ご相談は会員さま1人につき月1回まで。急を要するときは、かかりつけの動物病院へお電話ください。"
+                )
+            ],
+        ),
     ),
 ]
 
@@ -201,8 +308,13 @@ DEMO_PAGES += CATALOGUE_PAGES
 
 @transaction.atomic
 def ensure_home() -> HomePage:
-    """The site's HomePage, replacing Wagtail's placeholder welcome page on first run."""
-    home = HomePage.objects.first()
+    """The site's HomePage, replacing Wagtail's placeholder welcome page on first run (the
+    default site's root; its translations, the Japanese home page, are not it)."""
+    site_root = Site.objects.filter(is_default_site=True).values_list("root_page", flat=True)
+    home = (
+        HomePage.objects.filter(pk__in=site_root).first()
+        or HomePage.objects.order_by("path").first()
+    )
     if home is None:
         root = ensure_wagtail_root()
         home = HomePage(

@@ -309,6 +309,8 @@ LOGGING = {
 # ------------------------------------------------------------------------------
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = str_setting("DEMO_ADMIN_PASSWORD", "pawprint-admin")
+# The demo site's languages (`manage.py load_demo`): English, and its Japanese translation.
+DEMO_LANGUAGES = list_setting("DEMO_LANGUAGES", ["en", "ja"])
 EVENT_RETENTION_DAYS = int_setting("EVENT_RETENTION_DAYS", 395, minimum=1)
 
 # PERSONALIZATION

@@ -54,3 +54,7 @@ if REDIS_URL:  # noqa: F405
 # waiting itself).
 EVENTS_IDLE_SECONDS = 0
 EVENTS_GATHER_SECONDS = 0
+# The tests' demo site (loaded once per session) is the English one: tests find its pages by
+# slug and its one home page. The tests of the Japanese site add the Japanese translation
+# inside their own transaction (`cms.demo.ensure_japanese_site`, tests/i18n/).
+DEMO_LANGUAGES = ["en"]

@@ -16,8 +16,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-progress", action="store_true", help="Do not draw a progress bar."
         )
+        parser.add_argument(
+            "--languages",
+            help="Comma-separated languages to build (default: DEMO_LANGUAGES, en,ja): the "
+            "English site is always built, ja adds its Japanese translation under /ja/.",
+        )
 
-    def handle(self, *args, no_progress: bool = False, **options):
+    def handle(self, *args, no_progress: bool = False, languages: str | None = None, **options):
+        languages = languages.split(",") if languages else settings.DEMO_LANGUAGES
         steps = [("home page", demo.ensure_home)]
         steps += [(f"page /{spec.slug}/", spec) for spec in demo.DEMO_PAGES]
         steps += [("members-only area", demo.ensure_members_only)]
@@ -26,6 +32,8 @@ class Command(BaseCommand):
         steps += [("personalized home", demo.ensure_personalized_home)]
         steps += [("personalized dogs section", demo.ensure_personalized_dogs_section)]
         steps += [("home hero experiment", demo.ensure_demo_experiment)]
+        if "ja" in languages:
+            steps += [("Japanese site", demo.ensure_japanese_site)]
         steps += [(f"member {spec['email']}", spec) for spec in demo.DEMO_MEMBERS]
         steps += [("admin user", None)]
         steps += [("journeys", lambda home: ensure_demo_journeys())]
