@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from wagtail.models import Page, Site
 
+from cms.api.languages import translated
 from cms.api.resolve import BodyResolution, image_json, page_link_json, stream_json
 from cms.models import ContentPage, HomePage, SectionPage
 from cms.selectors import page_children_visible, pages_visible, view_restrictions_below
@@ -35,24 +37,33 @@ def page_section(page: Page) -> str | None:
 
 
 def site_pages(request: HttpRequest):
-    """Live pages of the request's site."""
+    """Live pages of the request's site, in every language (under its home page and the home
+    page's translations)."""
     site = Site.find_for_request(request)
     if site is None:
         return Page.objects.none()
-    return Page.objects.live().filter(path__startswith=site.root_page.path)
+    under = Q(path__startswith=site.root_page.path)
+    for path in site.root_page.get_translations().values_list("path", flat=True):
+        under |= Q(path__startswith=path)
+    return Page.objects.live().filter(under)
 
 
-def section_page(request: HttpRequest, slug: str) -> Page | None:
-    """The top-level section of the request's site with this slug."""
+def section_page(request: HttpRequest, slug: str, language: str | None = None) -> Page | None:
+    """The top-level section of the request's site with this slug (in `language`)."""
     site = Site.find_for_request(request)
     if site is None:
         return None
-    return site.root_page.get_children().filter(slug=slug).first()
+    return translated(site.root_page, language).get_children().filter(slug=slug).first()
 
 
-def visible_pages(request: HttpRequest):
-    """Live pages of the site, without those under a restriction the request does not pass."""
-    return pages_visible(site_pages(request), request=request)
+def visible_pages(request: HttpRequest, language: str | None = None):
+    """Live pages of the site in one language (`language`, or the home page's), without those
+    under a restriction the request does not pass."""
+    site = Site.find_for_request(request)
+    if site is None:
+        return Page.objects.none()
+    pages = site_pages(request).filter(locale=translated(site.root_page, language).locale_id)
+    return pages_visible(pages, request=request)
 
 
 def check_view_restrictions(page: Page, request: HttpRequest) -> bool:

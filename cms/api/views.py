@@ -8,6 +8,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
@@ -18,6 +20,13 @@ from rest_framework.views import APIView
 from wagtail.models import Page
 
 from cms.api import render_cache as render_cache_api
+from cms.api.languages import HEADER as LANGUAGE_HEADER
+from cms.api.languages import (
+    LOCALE_PARAMETER,
+    requested_language,
+    split_language_prefix,
+    translated,
+)
 from cms.api.pages import (
     check_view_restrictions,
     children_vary_by_viewer,
@@ -80,10 +89,26 @@ class PageResponseMixin(VisitorContextMixin):
     visitor, else public with an ETag. Served from the render cache (`cms.api.render_cache`)
     unless it is off: `locator` names the page there, `locate()` finds it (or raises 404)."""
 
-    def page_response(self, locator: str, locate: Callable[[], Page]) -> Response:
-        if render_cache_api.enabled(self.request._request):
-            return render_cache_api.page_response(self, locator, locate)
-        return self.page_resolved_response(locate())
+    def page_response(
+        self, locator: str, locate: Callable[[], Page], path_language: str | None = None
+    ) -> Response:
+        """The page in the language asked for (`cms.api.languages`): its translation, resolved
+        with that language active, so the render cache keys the two languages apart."""
+        language = requested_language(self.request._request, path_language)
+        if language is not None:
+            locator, find = f"{locator}@{language}", locate
+
+            def locate() -> Page:
+                return translated(find(), language)
+
+        with translation.override(language or translation.get_language()):
+            if render_cache_api.enabled(self.request._request):
+                response = render_cache_api.page_response(self, locator, locate)
+            else:
+                response = self.page_resolved_response(locate())
+            response["Content-Language"] = translation.get_language()
+        patch_vary_headers(response, (LANGUAGE_HEADER,))
+        return response
 
     def page_resolved_response(self, page: Page) -> Response:
         django_request = self.request._request
@@ -96,7 +121,7 @@ class PageResponseMixin(VisitorContextMixin):
         return public_response(django_request, document, max_age=settings.API_PUBLIC_MAX_AGE)
 
 
-@extend_schema(parameters=[PageListQuerySerializer], summary="List pages")
+@extend_schema(parameters=[PageListQuerySerializer, LOCALE_PARAMETER], summary="List pages")
 class PageListView(APIDefaultsMixin, generics.ListAPIView):
     """Live pages the caller may see (members-only pages only for members), without bodies."""
 
@@ -105,7 +130,8 @@ class PageListView(APIDefaultsMixin, generics.ListAPIView):
 
     def get_queryset(self):
         params = query(PageListQuerySerializer, self.request)
-        pages = visible_pages(self.request._request)
+        language = requested_language(self.request._request)
+        pages = visible_pages(self.request._request, language)
         if "type" in params:
             app_label, model = params["type"].split(".")
             pages = pages.filter(
@@ -115,7 +141,7 @@ class PageListView(APIDefaultsMixin, generics.ListAPIView):
             parent = Page.objects.filter(pk=params["parent"]).first()
             pages = pages.child_of(parent) if parent is not None else pages.none()
         if "section" in params:
-            section = section_page(self.request._request, params["section"])
+            section = section_page(self.request._request, params["section"], language)
             pages = pages.descendant_of(section, inclusive=True) if section else pages.none()
         return pages.order_by("path")
 
@@ -123,7 +149,11 @@ class PageListView(APIDefaultsMixin, generics.ListAPIView):
 class PageDetailView(APIDefaultsMixin, PageResponseMixin, APIView):
     """One page by id, resolved for the visitor."""
 
-    @extend_schema(parameters=CONTEXT_PARAMETERS, responses=PAGE_RESPONSES, summary="Get a page")
+    @extend_schema(
+        parameters=[*CONTEXT_PARAMETERS, LOCALE_PARAMETER],
+        responses=PAGE_RESPONSES,
+        summary="Get a page",
+    )
     def get(self, request, pk: int):
         if pk > MAX_PAGE_ID:
             raise NotFound()
@@ -136,20 +166,23 @@ class PageFindView(APIDefaultsMixin, PageResponseMixin, APIView):
     """One page by its path on the site, resolved for the visitor."""
 
     @extend_schema(
-        parameters=[PageFindQuerySerializer, *CONTEXT_PARAMETERS],
+        parameters=[PageFindQuerySerializer, *CONTEXT_PARAMETERS, LOCALE_PARAMETER],
         responses=PAGE_RESPONSES,
         summary="Find a page by path",
     )
     def get(self, request):
         path = query(PageFindQuerySerializer, request)["path"]
+        # /ja/dogs/ is the Japanese site's /dogs/ (what the site's address says).
+        path_language, site_path = split_language_prefix(path)
 
         def locate() -> Page:
-            page = Page.find_for_request(request._request, path)
+            with translation.override(path_language or settings.LANGUAGE_CODE):
+                page = Page.find_for_request(request._request, site_path)
             if page is None:
                 raise NotFound("No live page at this path.")
             return page
 
-        return self.page_response(f"path:{path}", locate)
+        return self.page_response(f"path:{path}", locate, path_language)
 
 
 class PagePreviewView(APIDefaultsMixin, VisitorContextMixin, APIView):
