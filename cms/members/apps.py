@@ -9,3 +9,6 @@ class MembersConfig(AppConfig):
     label = "members"
     verbose_name = _("Members")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from cms.members import receivers  # noqa: F401  (connects the log-in receiver)

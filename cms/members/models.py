@@ -53,6 +53,16 @@ class MemberProfile(models.Model):
     pet_type = models.CharField(
         _("pet"), max_length=8, choices=PetType.choices, default=PetType.NONE
     )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_(
+            "The site's language when the member last signed up, logged in or saved their "
+            "profile; journey e-mails are written in it."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

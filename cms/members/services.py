@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -59,3 +60,16 @@ def member_profile_update(
     profile.full_clean(exclude=["user"])
     profile.save()
     return profile
+
+
+def member_language_remember(*, user: AbstractBaseUser, language: str | None) -> None:
+    """Remember the site language a member is using (their journey e-mails are written in it).
+
+    Only the site's languages are kept; anything else leaves what was known."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    code = (language or "").split("-")[0].lower()
+    if code not in codes:
+        return
+    profile = member_profile(user=user)
+    if profile.language != code:
+        MemberProfile.objects.filter(pk=profile.pk).update(language=code)

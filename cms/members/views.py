@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
@@ -19,6 +20,7 @@ from cms.members.forms import LoginForm, ProfileForm, SignUpForm
 from cms.members.services import (
     MemberAlreadyExists,
     member_create,
+    member_language_remember,
     member_profile,
     member_profile_update,
 )
@@ -73,6 +75,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         member_profile_update(user=request.user, **form.cleaned_data)
+        member_language_remember(user=request.user, language=translation.get_language())
         messages.success(request, _("Your profile has been saved."))
         return redirect("account_profile")
     status = 400 if request.method == "POST" else 200

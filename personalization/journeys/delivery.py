@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from config.jobs import enqueue
 from personalization.consent import consents_for_visitors
@@ -83,6 +83,14 @@ def cap_reached(visitor: Visitor, now: datetime.datetime, config: MessagingSetti
 # ------------------------------------------------------------------------------
 
 
+def member_language(visitor: Visitor) -> str:
+    """The language a member last used the site in (their profile), else the site's default."""
+    user = visitor.user if visitor.user_id else None
+    profile = getattr(user, "profile", None) if user is not None else None
+    language = getattr(profile, "language", "") or ""
+    return language or settings.LANGUAGE_CODE
+
+
 def message_variables(visitor: Visitor, entry: JourneyEntry) -> dict[str, Any]:
     """What an editor's template may print about the visitor."""
     user = visitor.user if visitor.user_id else None
@@ -134,9 +142,12 @@ def act(
     cap = cap_reached(visitor, now, config)
     if cap:
         return _record(message, MessageStatus.SUPPRESSED_CAP, f"{cap} cap reached")
-    variables = message_variables(visitor, entry)
     if step.action == StepAction.EMAIL:
-        return _email(message, step, visitor, variables, now)
+        # In the member's language: the unsubscribe line and link (/ja/… for Japanese).
+        with translation.override(member_language(visitor)):
+            variables = message_variables(visitor, entry)
+            return _email(message, step, visitor, variables, now)
+    variables = message_variables(visitor, entry)
     if step.action == StepAction.ON_SITE:
         return _on_site(message, step, visitor, variables, now)
     return _webhook(message, step, visitor, now)

@@ -20,6 +20,8 @@ from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.template import Context, Engine, TemplateSyntaxError
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ def template_check(source: str) -> None:
     try:
         _engine.from_string(source)
     except TemplateSyntaxError as exc:
-        raise TemplateInvalid(f"Template syntax error: {exc}") from exc
+        raise TemplateInvalid(_("Template syntax error: %(error)s") % {"error": exc}) from exc
 
 
 def render(source: str, variables: dict[str, Any], *, html: bool) -> str:
@@ -65,12 +67,14 @@ def email_render(template, variables: dict[str, Any]) -> RenderedEmail:
     text = render(template.body_text, variables, html=False)
     link = variables["unsubscribe_url"]
     if link not in text:
-        text = f"{text.rstrip()}\n\n--\nUnsubscribe: {link}\n"
+        line = _("Unsubscribe: %(link)s") % {"link": link}
+        text = f"{text.rstrip()}\n\n--\n{line}\n"
     body_html = ""
     if template.body_html:
         body_html = render(template.body_html, variables, html=True)
         if link not in body_html:
-            body_html += f'\n<p style="font-size:12px"><a href="{link}">Unsubscribe</a></p>'
+            label = escape(_("Unsubscribe"))
+            body_html += f'\n<p style="font-size:12px"><a href="{escape(link)}">{label}</a></p>'
     return RenderedEmail(subject, text, body_html)
 
 
