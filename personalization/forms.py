@@ -12,7 +12,7 @@ from django import forms
 from django.templatetags.static import static
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from personalization.attributes import attribute_for, group_label, static_attributes
@@ -196,7 +196,8 @@ class SegmentRuleValueInput(forms.TextInput):
             "data-label": gettext_lazy("Value"),
             "data-from": gettext_lazy("From"),
             "data-to": gettext_lazy("To"),
-            "data-and": gettext_lazy("and"),
+            # Between a range's two numbers: "20 and 29", in Japanese "20 ～ 29".
+            "data-and": pgettext_lazy("between the two numbers of a range", "and"),
         }
         super().__init__({**words, **(attrs or {})})
 
