@@ -138,7 +138,24 @@ class HomePage(PersonalizedPreviewMixin, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["hero_call"] = self.hero_call()
+        context["featured"] = self.featured()
         return context
+
+    def featured(self, per_group: int = 4) -> dict[str, list]:
+        """The newest pages everyone may read, for the home page's two rows of cards: products
+        (pages tagged "product") and guides. The same for every visitor, so they belong in the
+        shared render; members-only pages are left out."""
+        from wagtail.models import PageViewRestriction
+
+        pages = ContentPage.objects.live().descendant_of(self).order_by("-first_published_at")
+        for path in PageViewRestriction.objects.values_list("page__path", flat=True):
+            pages = pages.exclude(path__startswith=path)
+        products = pages.filter(tags__name="product")
+        guides = pages.exclude(pk__in=products.values("pk"))
+        return {
+            "products": list(products.select_related("hero_image")[:per_group]),
+            "guides": list(guides.select_related("hero_image")[:per_group]),
+        }
 
     def hero_call(self) -> dict:
         """The hero button's link, and whether it leads into a members-only area: then an

@@ -184,3 +184,12 @@ def test_the_shop_lists_products_with_member_prices(client):
     assert "Tofu cat litter, 7 L" in html
     product = client.get("/shop/tofu-cat-litter/").content.decode()
     assert "member price ¥1,150" in product
+
+
+def test_the_home_page_features_new_products_and_guides_everyone_may_read(client):
+    html = client.get("/").content.decode()
+    assert "New in the shop" in html and "Guides from our staff and vets" in html
+    cards = re.findall(r'<span class="card-title">([^<]*)</span>', html)
+    assert len(cards) == 8
+    assert "Chicken dental chews, 20 pieces" in cards
+    assert "Member offers this month" not in cards and "Ask our vet" not in cards
