@@ -58,15 +58,15 @@ HOME_VARIANTS_JA = {
     ),
     "dog-section-fans": (
         "今月のわんちゃん向け新着",
-        "お迎え初日に必要なものをまとめた、子犬のスターターセットが新登場。",
+        "フードやお散歩、お手入れの新しいガイドと、年齢を問わずわんちゃんにおすすめの今月の品です。",
     ),
     "dog-people": (
         "わんちゃんのためのおすすめ",
         "肉球クリーム、長持ちするおやつ、夏のお散歩のコツ。犬と暮らす方向けに選びました。",
     ),
     "women-20s": (
-        "はじめてのペットとの暮らしを応援します",
-        "新しく飼い主になった方が必ず迷うポイントを、スターターガイドで解説しています。",
+        "お仕事帰りに受け取れます",
+        "夜10時までにスマホでご注文いただければ、翌日の夜の時間帯を選んでお届けします。",
     ),
     "tokyo-members": (
         "渋谷店で受け取れます",
@@ -79,6 +79,10 @@ HOME_VARIANTS_JA = {
     "mobile-visitors": (
         "スマホでかんたんお買い物",
         "うちの子のお気に入りを登録して、スマホからすぐに再注文。",
+    ),
+    "club-members": (
+        "いつもクラブをご利用いただきありがとうございます",
+        "会員価格はすべてのご注文に適用されます。今月の特典は会員ページでご覧いただけます。",
     ),
 }
 DEFAULT_HOME_MESSAGE_JA = (
@@ -100,7 +104,7 @@ def _stored(blocks: list[tuple[str, object]]) -> list[dict]:
     return [_raw(block_type, value) for block_type, value in blocks]
 
 
-def home_blocks(members: Page) -> list[dict]:
+def home_blocks(members: Page, offer_page: Page | None = None) -> list[dict]:
     """The Japanese home page's greeting, profile form, per-segment message and offer (the same
     segments as the English home page), then its text."""
     segments = ensure_segments()
@@ -121,7 +125,7 @@ def home_blocks(members: Page) -> list[dict]:
         "text": "今週限定：猫砂のご注文が3,000円以上で送料無料になります。",
         "image": ensure_image("litter").pk,
         "button_label": "猫砂を見る",
-        "link": {"page": members.pk, "url": ""},
+        "link": {"page": (offer_page or members).pk, "url": ""},
         "cap": 3,
         "cap_period": "day",
         "fallback": [_raw("paragraph", "<p>会員さまは毎月、猫砂をお得に買えます。</p>")],
@@ -216,6 +220,8 @@ def ensure_japanese_site(home: HomePage) -> HomePage:
     if not ja_home.body:
         if members is not None:
             ja_home.hero_cta_page = members
-        ja_home.body = home_blocks(members or ja_home)
+        cats = ja_home.get_children().filter(slug="cats").first()
+        litter = cats.get_children().filter(slug="litter-that-works").first() if cats else None
+        ja_home.body = home_blocks(members or ja_home, litter)
         ja_home.save_revision().publish()
     return ja_home
