@@ -306,6 +306,18 @@ def test_explaining_a_member_is_in_japanese(japanese_editor):
     assert untranslated(html) == []
 
 
+def test_translating_a_page_is_in_japanese(japanese_editor):
+    """Wagtail's translation screens (simple_translation, locales) ship no Japanese; the
+    project's catalogue gives them theirs (cms/wagtail_messages.py)."""
+    section = Page.objects.get(slug="dogs")
+    url = reverse("simple_translation:submit_page_translation", args=[section.pk])
+    html = japanese_editor.get(url).content.decode()
+    assert "サブツリーも含める" in html and "ページを翻訳" in html
+    assert "Include subtree" not in html and ">Submit<" not in html
+    locales = japanese_editor.get(reverse("wagtaillocales:index")).content.decode()
+    assert "ロケール" in locales and "Add a locale" not in locales and "Locales" not in locales
+
+
 def test_the_check_finds_an_english_message(client):
     """The same page in English shows the catalogue's msgids: the check can fail."""
     client.force_login(get_user_model().objects.get(username="admin"))
