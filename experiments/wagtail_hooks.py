@@ -48,7 +48,7 @@ def variant_choices_view(request):
     """The variants of `?experiment=<key>` for the A/B block's variant select (JSON)."""
     choices = variant_choices(key=request.GET.get("experiment", ""))
     if choices is None:
-        return JsonResponse({"detail": "No experiment with this key."}, status=404)
+        return JsonResponse({"detail": _("No experiment with this key.")}, status=404)
     return JsonResponse(choices)
 
 

@@ -3,6 +3,7 @@ serializers too, so a bad one is a 400 naming it."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from wagtail.models import get_page_models
@@ -51,7 +52,7 @@ class PageFindQuerySerializer(serializers.Serializer):
 
     def validate_path(self, value: str) -> str:
         if not value.startswith("/"):
-            raise serializers.ValidationError("Start the path with /.")
+            raise serializers.ValidationError(gettext("Start the path with /."))
         return value
 
 

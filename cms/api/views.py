@@ -10,6 +10,7 @@ from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
@@ -179,7 +180,7 @@ class PageFindView(APIDefaultsMixin, PageResponseMixin, APIView):
             with translation.override(path_language or settings.LANGUAGE_CODE):
                 page = Page.find_for_request(request._request, site_path)
             if page is None:
-                raise NotFound("No live page at this path.")
+                raise NotFound(gettext("No live page at this path."))
             return page
 
         return self.page_response(f"path:{path}", locate, path_language)
@@ -231,11 +232,13 @@ class PreviewTokenView(APIDefaultsMixin, APIView):
     @staticmethod
     def check_grant(grant: PreviewGrant) -> None:
         if preview_page(grant) is None:
-            raise ValidationError({"page": ["No page with this id that you may edit."]})
+            raise ValidationError({"page": [gettext("No page with this id that you may edit.")]})
         known = set(Segment.objects.filter(pk__in=grant.segment_ids).values_list("pk", flat=True))
         unknown = [i for i, s in enumerate(grant.segment_ids) if s not in known]
         if unknown:
-            raise ValidationError({"segments": {i: ["No segment with this id."] for i in unknown}})
+            raise ValidationError(
+                {"segments": {i: [gettext("No segment with this id.")] for i in unknown}}
+            )
 
 
 # EXPERIMENTS (STAFF)
@@ -287,7 +290,7 @@ class ExperimentResultsView(APIDefaultsMixin, APIView):
             return Response(ExperimentReportSerializer(report).data)
         goal = experiment.goals.filter(pk=params["goal"]).first()
         if goal is None:
-            raise ValidationError({"goal": ["Not a goal of this experiment."]})
+            raise ValidationError({"goal": [gettext("Not a goal of this experiment.")]})
         results = experiment_results(experiment=experiment, goal=goal)
         return Response(GoalResultsSerializer(results).data)
 
@@ -315,7 +318,9 @@ class AuthTokenView(APIDefaultsMixin, APIView):
         credentials.is_valid(raise_exception=True)
         user = authenticate(request._request, **credentials.validated_data)
         if user is None:
-            raise ValidationError({"non_field_errors": ["Unable to log in with these details."]})
+            raise ValidationError(
+                {"non_field_errors": [gettext("Unable to log in with these details.")]}
+            )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

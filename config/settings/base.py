@@ -160,8 +160,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The site's language from its address: /ja/… is Japanese, anything else English (the
-    # default, unprefixed). Before everything that renders, keys or caches by language.
-    "django.middleware.locale.LocaleMiddleware",
+    # default, unprefixed); the API speaks the client's Accept-Language. Before everything
+    # that renders, keys or caches by language.
+    "config.locale.SiteAndApiLocaleMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

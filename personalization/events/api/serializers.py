@@ -10,6 +10,7 @@ import json
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from personalization.api.serializers import MAX_PAGE_ID, StorableCharField, StrictIntegerField
@@ -123,11 +124,15 @@ class EventSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         needs_name = (EventType.GOAL, EventType.OFFER_IMPRESSION)
         if attrs["type"] in needs_name and not attrs.get("name"):
-            raise serializers.ValidationError({"name": ["Required for this event type."]})
+            raise serializers.ValidationError({"name": [gettext("Required for this event type.")]})
         user = self.context.get("user")
         if attrs["type"] in SERVER_EVENT_TYPES and not (user and user.is_staff):
             raise serializers.ValidationError(
-                {"type": ["Only the shop's server (a staff API token) may report this event."]}
+                {
+                    "type": [
+                        gettext("Only the shop's server (a staff API token) may report this event.")
+                    ]
+                }
             )
         problems = {
             json_path(p.path): [p.message]

@@ -3,6 +3,7 @@ site knows about the visitor."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from personalization.api.serializers import StorableCharField
@@ -21,7 +22,7 @@ class TraitsSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         if not attrs:
-            raise serializers.ValidationError({"name": ["Send name, pet or both."]})
+            raise serializers.ValidationError({"name": [gettext("Send name, pet or both.")]})
         return attrs
 
 
@@ -51,19 +52,25 @@ class ConsentSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError(
                 {
-                    name: ["Unknown consent purpose (analytics, personalization, marketing)."]
+                    name: [
+                        gettext("Unknown consent purpose (analytics, personalization, marketing).")
+                    ]
                     for name in unknown
                 }
             )
         for name, value in data.items():
             if not isinstance(value, bool):
-                raise serializers.ValidationError({name: ["Must be true or false."]})
+                raise serializers.ValidationError({name: [gettext("Must be true or false.")]})
         return super().to_internal_value(data)
 
     def validate(self, attrs: dict) -> dict:
         if not attrs:
             raise serializers.ValidationError(
-                {"non_field_errors": ["Send analytics, personalization, marketing or several."]}
+                {
+                    "non_field_errors": [
+                        gettext("Send analytics, personalization, marketing or several.")
+                    ]
+                }
             )
         return attrs
 
