@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("personalization.api.urls")),
     path("", include("personalization.privacy.api.urls")),
     path("", include("personalization.events.api.urls")),
+    path("", include("personalization.commerce.api.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_v1:schema"), name="docs"),
     path("docs/redoc/", LocalRedocView.as_view(url_name="api_v1:schema"), name="redoc"),

@@ -101,6 +101,7 @@ LOCAL_APPS = [
     "personalization.privacy",
     "personalization.events",
     "personalization.journeys",
+    "personalization.commerce",
     "experiments",
     "cms",
     "cms.members",

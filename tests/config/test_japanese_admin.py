@@ -26,6 +26,7 @@ from wagtail.models import Page
 from wagtail.users.models import UserProfile
 
 from experiments.models import Experiment, ExperimentStatus, Goal, Layer, Variant
+from personalization.commerce.models import Product
 from personalization.journeys.models import EmailTemplate, Journey, JourneyStep
 from personalization.models import Segment
 from tests.experiments.holdout_helpers import make_holdout
@@ -253,6 +254,11 @@ def project_admin_views() -> dict[str, str]:
     views["holdout edit"] = reverse("experiments_holdout:edit", args=[holdout.pk])
     layer = Layer.objects.create(key="hero-tests", name="Hero tests")
     views["layer edit"] = f"/admin/experiments/layers/edit/{layer.pk}/"
+    product = Product.objects.create(sku="DOG-1", name="ドッグフード", category="dog-food",
+                                     price=1280, stock=5)  # fmt: skip
+    views["products"] = "/admin/personalization/products/"
+    views["product add"] = "/admin/personalization/products/add/"
+    views["product edit"] = f"/admin/personalization/products/edit/{product.pk}/"
     return views
 
 
@@ -284,6 +290,9 @@ def project_admin_views() -> dict[str, str]:
         "journey report",
         "email templates",
         "email template add",
+        "products",
+        "product add",
+        "product edit",
         "background jobs",
         "dashboard",
         "page edit",

@@ -1,0 +1,10 @@
+"""The product catalogue under /api/v1/ (included by `cms.api.urls`)."""
+
+from django.urls import path
+
+from personalization.commerce.api import views
+
+urlpatterns = [
+    path("products/", views.ProductListView.as_view(), name="products"),
+    path("products/<path:sku>/", views.ProductDetailView.as_view(), name="product"),
+]

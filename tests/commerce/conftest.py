@@ -1,0 +1,12 @@
+"""Commerce fixtures: the demo's admin (staff) as the shop's server."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+
+@pytest.fixture
+def staff(db):
+    """The demo's admin (staff, superuser): the shop's server holds its API token."""
+    return get_user_model().objects.get(username="admin")
