@@ -37,6 +37,7 @@ from tests.api.helpers import api_as, api_segments, site_segments, walk_blocks
 from tests.api.test_parity import PROFILES, api_view, assert_same_choices, site_view
 from tests.experiments.variant_helpers import ab_block, make_experiment, publish_body
 from tests.factories import MemberFactory
+from tests.journeys.helpers import messages_at_any_hour
 from tests.personalization.helpers import browse_as
 from tests.personalization.test_query_budget import make_segments, personalized_body, publish
 from tests.redis_commands import needs_redis, redis_round_trips
@@ -210,6 +211,7 @@ def consented(*, user=None, visitor=None) -> None:
 def member_with_a_message(first_name: str, email: str) -> tuple[object, Visitor]:
     """A consenting member whose visitor has a name, a pet, the offer capped for today and an
     on-site journey message waiting."""
+    messages_at_any_hour()
     Journey.objects.update(status=JourneyStatus.PAUSED)
     journey = Journey.objects.create(
         name="Hello on site",

@@ -31,6 +31,7 @@ from personalization.journeys.models import (
 from personalization.models import Consent, Segment, Visitor
 from tests.experiments.variant_helpers import ab_block, make_experiment, marker, publish_body
 from tests.factories import MemberFactory
+from tests.journeys.helpers import messages_at_any_hour
 from tests.personalization.helpers import browse_as
 from tests.redis_commands import needs_redis, redis_round_trips
 
@@ -121,6 +122,7 @@ def test_nothing_of_member_a_reaches_member_b_or_an_anonymous_visitor(page_of_ho
     """Member A (name, traits, an on-site message waiting, the offer capped for them) renders
     the page first; member B and an anonymous visitor with the same key are served that render
     with their own holes."""
+    messages_at_any_hour()
     Journey.objects.update(status=JourneyStatus.PAUSED)
     made = Journey.objects.create(
         name="Hello on site",
