@@ -269,19 +269,6 @@ def _cookie(headers: list[tuple[str, str]], current: str) -> str:
 # ------------------------------------------------------------------------------
 
 
-def prepare(env: dict[str, str]) -> None:
-    servers.database(DATABASE_URL, "create")
-    for command in (
-        ["migrate", "--noinput", "-v", "0"],
-        ["collectstatic", "--noinput", "-v", "0"],
-        ["load_demo", "--no-progress"],
-    ):
-        subprocess.run(  # noqa: S603
-            [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-
-
 def stored(tag: str) -> tuple[int, set[str]]:
     """Rows of this run's events, and their distinct idempotency keys."""
     import psycopg
@@ -305,7 +292,7 @@ def run(args) -> dict:
         redis = PrivateRedis(Path(directory))
         redis.start()
         env = environment(redis.url)
-        prepare(env)
+        servers.prepare_demo(DATABASE_URL, env, ROOT)
         port = free_port()
         gunicorn = [
             str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", f"--bind={HOST}:{port}",

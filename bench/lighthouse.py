@@ -62,19 +62,6 @@ def environment() -> dict[str, str]:
     }
 
 
-def prepare(env: dict[str, str]) -> None:
-    servers.database(DATABASE_URL, "create")
-    for command in (
-        ["migrate", "--noinput", "-v", "0"],
-        ["collectstatic", "--noinput", "-v", "0"],
-        ["load_demo", "--no-progress"],
-    ):
-        subprocess.run(  # noqa: S603
-            [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-
-
 def lighthouse_command(url: str, extra: list[str], output: Path) -> list[str]:
     return [
         *("npx", "--yes", LIGHTHOUSE, url),
@@ -116,7 +103,7 @@ def audit(url: str, extra: list[str]) -> dict:
 
 def run(paths: list[str]) -> list[dict]:
     env = environment()
-    prepare(env)
+    servers.prepare_demo(DATABASE_URL, env, ROOT)
     port = free_port()
     server = servers.start(
         [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "--workers=2",

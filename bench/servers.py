@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -105,3 +106,18 @@ def wait_for_gunicorn(process: subprocess.Popen, port: int, path: str = "/") -> 
             raise RuntimeError(f"port {port} is answered by {server!r}, not our gunicorn")
         return
     raise RuntimeError("gunicorn did not start")
+
+
+def prepare_demo(url: str, env: dict[str, str], root: Path) -> None:
+    """A fresh database at `url` with the demo site: migrated, static files collected, the demo
+    loaded (`manage.py` of the project at `root`, run with `env`)."""
+    database(url, "create")
+    for command in (
+        ["migrate", "--noinput", "-v", "0"],
+        ["collectstatic", "--noinput", "-v", "0"],
+        ["load_demo", "--no-progress"],
+    ):
+        subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", *command], cwd=root, env=env, check=True,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip

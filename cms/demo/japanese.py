@@ -13,7 +13,8 @@ from wagtail.models import Locale, Page, PageViewRestriction
 
 from cms.demo.images import ensure_image
 from cms.demo.pages import DEMO_PAGES, DemoPage
-from cms.demo.personalized import ensure_segments
+from cms.demo.personalized import HomeTexts, ensure_segments, stored_block
+from cms.demo.personalized import home_blocks as personalized_home_blocks
 from cms.models import HomePage
 
 LANGUAGE = "ja"
@@ -91,62 +92,34 @@ DEFAULT_HOME_MESSAGE_JA = (
 )
 
 
-def _raw(block_type: str, value) -> dict:
-    return {"type": block_type, "value": value}
-
-
-def _message(title: str, text: str) -> list[dict]:
-    return [_raw("heading", {"text": title, "level": "h2"}), _raw("paragraph", f"<p>{text}</p>")]
-
-
 def _stored(blocks: list[tuple[str, object]]) -> list[dict]:
     """A demo body (`(type, value)` pairs) in StreamField's stored form."""
-    return [_raw(block_type, value) for block_type, value in blocks]
+    return [stored_block(block_type, value) for block_type, value in blocks]
 
 
-def home_blocks(members: Page, offer_page: Page | None = None) -> list[dict]:
-    """The Japanese home page's greeting, profile form, per-segment message and offer (the same
-    segments as the English home page), then its text."""
-    segments = ensure_segments()
-    variants = [
-        {"segment": str(segments[slug].pk), "content": _message(*HOME_VARIANTS_JA[slug])}
-        for slug in HOME_VARIANTS_JA
-    ]
-    greeting = {
-        "greeting": "おかえりなさい、{name}さん！",
-        "anonymous_greeting": "Pawprint Clubへようこそ",
-        "dog_image": ensure_image("dogs").pk,
-        "cat_image": ensure_image("cats").pk,
-        "other_image": ensure_image("members").pk,
-    }
-    offer = {
-        "offer_key": "litter-free-shipping",
-        "title": "猫砂の送料無料キャンペーン",
-        "text": "今週限定：猫砂のご注文が3,000円以上で送料無料になります。",
-        "image": ensure_image("litter").pk,
-        "button_label": "猫砂を見る",
-        "link": {"page": (offer_page or members).pk, "url": ""},
-        "cap": 3,
-        "cap_period": "day",
-        "fallback": [_raw("paragraph", "<p>会員さまは毎月、猫砂をお得に買えます。</p>")],
-    }
-    return [
-        _raw("greeting", greeting),
-        _raw(
-            "personalized",
-            {"variants": variants, "default": _message(*DEFAULT_HOME_MESSAGE_JA)},
-        ),
-        _raw(
-            "profile_form",
-            {
-                "heading": "うちの子のことを教えてください",
-                "text": "2つの質問に答えるだけで、ぴったりの情報をお見せします。",
-                "button_label": "おすすめを見る",
-            },
-        ),
-        _raw("offer", offer),
-        *_stored(HOME_BODY_JA),
-    ]
+HOME_TEXTS_JA = HomeTexts(
+    variants=HOME_VARIANTS_JA,
+    default=DEFAULT_HOME_MESSAGE_JA,
+    greeting="おかえりなさい、{name}さん！",
+    anonymous_greeting="Pawprint Clubへようこそ",
+    form=(
+        "うちの子のことを教えてください",
+        "2つの質問に答えるだけで、ぴったりの情報をお見せします。",
+        "おすすめを見る",
+    ),
+    offer=(
+        "猫砂の送料無料キャンペーン",
+        "今週限定：猫砂のご注文が3,000円以上で送料無料になります。",
+        "猫砂を見る",
+        "会員さまは毎月、猫砂をお得に買えます。",
+    ),
+)
+
+
+def home_blocks(offer_page: Page) -> list[dict]:
+    """The Japanese home page's greeting, per-segment message, profile form and offer (built as
+    the English ones, on the same segments), then its text."""
+    return personalized_home_blocks(HOME_TEXTS_JA, offer_page) + _stored(HOME_BODY_JA)
 
 
 def dogs_section_blocks() -> list[dict]:
@@ -155,7 +128,7 @@ def dogs_section_blocks() -> list[dict]:
     variant = {
         "segment": str(segments["dog-people"].pk),
         "content": [
-            _raw(
+            stored_block(
                 "image",
                 {
                     "image": ensure_image("paw-care").pk,
@@ -163,11 +136,15 @@ def dogs_section_blocks() -> list[dict]:
                     "caption": "あなたとわんちゃんのために",
                 },
             ),
-            _raw("paragraph", "<p>今月の犬の飼い主さんの人気No.1は、夏用の肉球クリームです。</p>"),
+            stored_block(
+                "paragraph", "<p>今月の犬の飼い主さんの人気No.1は、夏用の肉球クリームです。</p>"
+            ),
         ],
     }
-    default = [_raw("paragraph", "<p>どんな大きさのわんちゃんも、まずは下のガイドからどうぞ。</p>")]
-    return [_raw("personalized", {"variants": [variant], "default": default})]
+    default = [
+        stored_block("paragraph", "<p>どんな大きさのわんちゃんも、まずは下のガイドからどうぞ。</p>")
+    ]
+    return [stored_block("personalized", {"variants": [variant], "default": default})]
 
 
 def _translated(page: Page, locale: Locale, fields: dict) -> Page:
@@ -222,6 +199,6 @@ def ensure_japanese_site(home: HomePage) -> HomePage:
             ja_home.hero_cta_page = members
         cats = ja_home.get_children().filter(slug="cats").first()
         litter = cats.get_children().filter(slug="litter-that-works").first() if cats else None
-        ja_home.body = home_blocks(members or ja_home, litter)
+        ja_home.body = home_blocks(litter or members or ja_home)
         ja_home.save_revision().publish()
     return ja_home

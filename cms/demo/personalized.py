@@ -3,7 +3,10 @@ and the Dogs section."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
+from wagtail.models import Page
 
 from cms.demo.images import ensure_image
 from cms.models import HomePage, SectionPage
@@ -181,13 +184,84 @@ def ensure_segments() -> dict:
     return segments
 
 
-def _raw(block_type: str, value) -> dict:
+def stored_block(block_type: str, value) -> dict:
     """A block in StreamField's stored (JSON) form, with image and page ids as numbers."""
     return {"type": block_type, "value": value}
 
 
 def _message(title: str, text: str) -> list[dict]:
-    return [_raw("heading", {"text": title, "level": "h2"}), _raw("paragraph", f"<p>{text}</p>")]
+    return [
+        stored_block("heading", {"text": title, "level": "h2"}),
+        stored_block("paragraph", f"<p>{text}</p>"),
+    ]
+
+
+@dataclass(frozen=True)
+class HomeTexts:
+    """What the personalized home blocks say, in one language (the Japanese ones are in
+    `cms.demo.japanese`): one message per segment, the default, the greeting, the two-question
+    form and the capped offer."""
+
+    variants: dict[str, tuple[str, str]]
+    default: tuple[str, str]
+    greeting: str
+    anonymous_greeting: str
+    form: tuple[str, str, str]  # heading, text, button label
+    offer: tuple[str, str, str, str]  # title, text, button label, fallback paragraph
+
+
+HOME_TEXTS = HomeTexts(
+    variants=HOME_VARIANTS,
+    default=DEFAULT_HOME_MESSAGE,
+    greeting="Welcome back, {name}!",
+    anonymous_greeting="Welcome to Pawprint Club",
+    form=("Tell us about your pet", "Two quick questions and we'll show you what fits.", "Show me"),
+    offer=(
+        "Free shipping on litter",
+        "This week only: free shipping on every litter order over ¥3,000.",
+        "Shop litter",
+        "Members save on litter every month.",
+    ),
+)
+
+
+def home_blocks(texts: HomeTexts, offer_page: Page) -> list[dict]:
+    """The home page's greeting, per-segment message, two-question form and frequency-capped
+    offer (leading to `offer_page`), in stored form; the same segments in every language."""
+    segments = ensure_segments()
+    variants = [
+        {"segment": str(segments[slug].pk), "content": _message(*message)}
+        for slug, message in texts.variants.items()
+    ]
+    greeting = {
+        "greeting": texts.greeting,
+        "anonymous_greeting": texts.anonymous_greeting,
+        "dog_image": ensure_image("dogs").pk,
+        "cat_image": ensure_image("cats").pk,
+        "other_image": ensure_image("members").pk,
+    }
+    title, text, button_label, fallback = texts.offer
+    offer = {
+        "offer_key": "litter-free-shipping",
+        "title": title,
+        "text": text,
+        "image": ensure_image("litter").pk,
+        "button_label": button_label,
+        "link": {"page": offer_page.pk, "url": ""},
+        "cap": 3,
+        "cap_period": "day",
+        "fallback": [stored_block("paragraph", f"<p>{fallback}</p>")],
+    }
+    heading, form_text, form_button = texts.form
+    return [
+        stored_block("greeting", greeting),
+        stored_block("personalized", {"variants": variants, "default": _message(*texts.default)}),
+        stored_block(
+            "profile_form",
+            {"heading": heading, "text": form_text, "button_label": form_button},
+        ),
+        stored_block("offer", offer),
+    ]
 
 
 @transaction.atomic
@@ -197,45 +271,9 @@ def ensure_personalized_home(home: HomePage) -> None:
     home = HomePage.objects.get(pk=home.pk)
     if any(block.block_type == "personalized" for block in home.body):
         return
-    segments = ensure_segments()
     # The offer leads to a page every visitor may read (not to the members' log-in wall).
     litter = home.get_children().get(slug="cats").get_children().get(slug="litter-that-works")
-    variants = [
-        {"segment": str(segments[slug].pk), "content": _message(*HOME_VARIANTS[slug])}
-        for slug in HOME_VARIANTS
-    ]
-    greeting = {
-        "greeting": "Welcome back, {name}!",
-        "anonymous_greeting": "Welcome to Pawprint Club",
-        "dog_image": ensure_image("dogs").pk,
-        "cat_image": ensure_image("cats").pk,
-        "other_image": ensure_image("members").pk,
-    }
-    offer = {
-        "offer_key": "litter-free-shipping",
-        "title": "Free shipping on litter",
-        "text": "This week only: free shipping on every litter order over ¥3,000.",
-        "image": ensure_image("litter").pk,
-        "button_label": "Shop litter",
-        "link": {"page": litter.pk, "url": ""},
-        "cap": 3,
-        "cap_period": "day",
-        "fallback": [_raw("paragraph", "<p>Members save on litter every month.</p>")],
-    }
-    body = [
-        _raw("greeting", greeting),
-        _raw("personalized", {"variants": variants, "default": _message(*DEFAULT_HOME_MESSAGE)}),
-        _raw(
-            "profile_form",
-            {
-                "heading": "Tell us about your pet",
-                "text": "Two quick questions and we'll show you what fits.",
-                "button_label": "Show me",
-            },
-        ),
-        _raw("offer", offer),
-    ]
-    home.body = body + list(home.body.raw_data)
+    home.body = home_blocks(HOME_TEXTS, litter) + list(home.body.raw_data)
     home.save_revision().publish()
 
 
@@ -249,7 +287,7 @@ def ensure_personalized_dogs_section(home: HomePage) -> None:
     variant = {
         "segment": str(segments["dog-people"].pk),
         "content": [
-            _raw(
+            stored_block(
                 "image",
                 {
                     "image": ensure_image("paw-care").pk,
@@ -257,11 +295,15 @@ def ensure_personalized_dogs_section(home: HomePage) -> None:
                     "caption": "For you and your dog",
                 },
             ),
-            _raw("paragraph", "<p>Dog owners' favourite this month: the summer paw balm.</p>"),
+            stored_block(
+                "paragraph", "<p>Dog owners' favourite this month: the summer paw balm.</p>"
+            ),
         ],
     }
-    default = [_raw("paragraph", "<p>Whatever your dog's size, start with our guides below.</p>")]
-    section.body = [_raw("personalized", {"variants": [variant], "default": default})] + list(
-        section.body.raw_data
-    )
+    default = [
+        stored_block("paragraph", "<p>Whatever your dog's size, start with our guides below.</p>")
+    ]
+    section.body = [
+        stored_block("personalized", {"variants": [variant], "default": default})
+    ] + list(section.body.raw_data)
     section.save_revision().publish()
