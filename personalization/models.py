@@ -60,6 +60,11 @@ class Visitor(models.Model):
     first_purchase_at = models.DateTimeField(null=True, blank=True)
     last_purchase_at = models.DateTimeField(null=True, blank=True)
     offer_impressions = models.JSONField(default=dict, blank=True)
+    # Commerce rollups (kept by the event job and the catalogue's jobs, read with the visitor):
+    # favourites by SKU, recently viewed and bought products by SKU.
+    favourites_rollup = models.JSONField(default=dict, blank=True)
+    products_viewed = models.JSONField(default=dict, blank=True)
+    products_bought = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["last_seen_at"])]

@@ -1,8 +1,10 @@
-"""Products as the shop describes them, and the history of their price and stock (triggers and
-charts read it). Prices are whole yen."""
+"""Products as the shop describes them, the history of their price and stock (triggers and charts
+read it), visitors' favourites, the co-occurrence table recommendations read, and CSV imports.
+Prices are whole yen."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -56,7 +58,10 @@ class Product(models.Model):
         with transaction.atomic():
             super().save(*args, **kwargs)
             if changed:
-                ProductChange.objects.create(product=self, price=self.price, stock=self.stock)
+                change = ProductChange.objects.create(
+                    product=self, price=self.price, stock=self.stock
+                )
+                changes_announce([change.pk])
         self._tracked = self.tracked_values()
 
     @classmethod
@@ -72,6 +77,16 @@ class Product(models.Model):
     def tracked_values(self) -> tuple:
         """Price and stock as last saved or loaded: a save that changes them writes history."""
         return tuple(self.__dict__.get(name) for name in TRACKED)
+
+
+def changes_announce(change_ids: list[int]) -> None:
+    """Send `products_changed` with these history rows once the transaction commits."""
+    from personalization.commerce.signals import products_changed
+
+    if change_ids:
+        transaction.on_commit(
+            lambda: products_changed.send(sender=Product, change_ids=list(change_ids))
+        )
 
 
 class ProductChange(models.Model):
@@ -91,3 +106,102 @@ class ProductChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}: ¥{self.price}, {self.stock}"
+
+
+class Favourite(models.Model):
+    """A product a visitor (anonymous or member) marked as a favourite. Moves to the member's
+    visitor when an anonymous visitor logs in. `price_when_added` lets "on sale" mean cheaper
+    than when the visitor chose it."""
+
+    visitor = models.ForeignKey(
+        "personalization.Visitor",
+        verbose_name=_("visitor"),
+        on_delete=models.CASCADE,
+        related_name="favourites",
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="favourites"
+    )
+    price_when_added = models.PositiveIntegerField(_("price when added (yen)"))
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("favourite")
+        verbose_name_plural = _("favourites")
+        ordering = ["-created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visitor", "product"], name="commerce_favourite_unique_visitor_product"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} ♥ {self.product_id}"
+
+
+class ProductPair(models.Model):
+    """How often two products were viewed or bought together (by the same visitor within the
+    job's window): one row per ordered pair, rebuilt by the periodic co-occurrence job."""
+
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="pairs"
+    )
+    other = models.ForeignKey(
+        Product, verbose_name=_("other product"), on_delete=models.CASCADE, related_name="+"
+    )
+    viewed_together = models.PositiveIntegerField(_("viewed together"), default=0)
+    bought_together = models.PositiveIntegerField(_("bought together"), default=0)
+    score = models.FloatField(_("score"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("product pair")
+        verbose_name_plural = _("product pairs")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "other"], name="commerce_pair_unique")
+        ]
+        indexes = [models.Index(fields=["product", "-score"], name="commerce_pair_product_score")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} + {self.other_id}: {self.score:.3f}"
+
+
+class ImportStatus(models.TextChoices):
+    CHECKING = "checking", _("Checking")
+    CHECKED = "checked", _("Checked")
+    INVALID = "invalid", _("Has errors")
+    APPLYING = "applying", _("Applying")
+    APPLIED = "applied", _("Applied")
+    FAILED = "failed", _("Failed")
+
+
+class ProductImport(models.Model):
+    """One CSV file an editor uploaded: checked first (a dry run with a report), then applied
+    as a whole or not at all; `processed_rows` of `total_rows` drives the progress bar."""
+
+    file = models.FileField(_("file"), upload_to="product-imports/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.CHECKING
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("product import")
+        verbose_name_plural = _("product imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.original_name

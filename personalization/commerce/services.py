@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from personalization.commerce.models import TRACKED, Product, ProductChange
+from personalization.commerce.models import TRACKED, Product, ProductChange, changes_announce
 
 # One feed call at a time (a PostgreSQL advisory lock for the transaction): two calls naming the
 # same new SKU then never race to create it.
@@ -54,8 +54,9 @@ def products_upsert(items: list[dict]) -> UpsertCounts:
         Product.objects.bulk_create(created)
         if updated:
             Product.objects.bulk_update(updated, [*sorted(changed_fields), "updated_at"])
-        ProductChange.objects.bulk_create(
+        rows = ProductChange.objects.bulk_create(
             ProductChange(product=product, price=product.price, stock=product.stock, changed_at=now)
             for product in [*created, *history]
         )
+        changes_announce([row.pk for row in rows])
     return UpsertCounts(created=len(created), updated=len(updated), unchanged=unchanged)

@@ -18,6 +18,11 @@ class EventType(models.TextChoices):
     SIGN_UP = "sign_up", _("Sign-up")
     GOAL = "goal", _("Custom goal")
     OFFER_IMPRESSION = "offer_impression", _("Offer shown")
+    PRODUCT_VIEW = "product_view", _("Product view")
+    FAVOURITE_ADDED = "favourite_added", _("Favourite added")
+    FAVOURITE_REMOVED = "favourite_removed", _("Favourite removed")
+    RECOMMENDATION_IMPRESSION = "recommendation_impression", _("Recommendation shown")
+    RECOMMENDATION_CLICK = "recommendation_click", _("Recommendation clicked")
 
 
 class Event(models.Model):

@@ -152,13 +152,21 @@ SKU = TypedProperty("sku", STRING, "the product's stock-keeping unit")
 PRODUCT = TypedProperty("product", STRING, "the product, when there is no SKU")
 CATEGORY = TypedProperty("category", STRING, "the product's category")
 CATEGORIES = TypedProperty("categories", STRING_LIST, "categories of what was bought")
+SKUS = TypedProperty("skus", STRING_LIST, "SKUs of the products bought")
+ARM = TypedProperty("arm", STRING, "`explore` or `exploit`: why the recommendation was shown")
+BLOCK = TypedProperty("block", STRING, "the recommendations block's id")
 
 # `amount` is every event's value for experiment goals; the rest as the rollups read them.
 ANY_EVENT = (AMOUNT,)
 EVENT_PROPERTIES: dict[str, tuple[TypedProperty, ...]] = {
     "add_to_cart": (SKU, PRODUCT, QUANTITY, PRICE, CATEGORY),
     "remove_from_cart": (SKU, PRODUCT, QUANTITY),
-    "purchase": (CATEGORY, CATEGORIES),
+    "purchase": (CATEGORY, CATEGORIES, SKUS),
+    "product_view": (SKU, CATEGORY),
+    "favourite_added": (SKU,),
+    "favourite_removed": (SKU,),
+    "recommendation_impression": (SKU, ARM, BLOCK),
+    "recommendation_click": (SKU, ARM, BLOCK),
 }
 
 

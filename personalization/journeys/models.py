@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -54,6 +55,9 @@ class TriggerKind(models.TextChoices):
     )
     NO_VISIT = "no_visit", _("A member has not visited for the window")
     AFTER_FIRST_PURCHASE = "after_first_purchase", _("The window has passed since a first purchase")
+    FAVOURITE_LOW_STOCK = "favourite_low_stock", _("A favourite's stock falls to the threshold")
+    FAVOURITE_BACK_IN_STOCK = "favourite_back", _("A favourite is back in stock")
+    FAVOURITE_PRICE_DROP = "favourite_price_drop", _("A favourite's price drops")
 
 
 class StepAction(models.TextChoices):
@@ -140,6 +144,17 @@ class Journey(ClusterableModel):
     )
     window_unit = models.CharField(
         _("window unit"), max_length=8, choices=TimeUnit.choices, default=TimeUnit.HOURS
+    )
+    stock_threshold = models.PositiveIntegerField(
+        _("stock threshold"),
+        default=3,
+        help_text=_("Low stock: the journey starts when a favourite's stock falls to this."),
+    )
+    price_drop_percent = models.PositiveIntegerField(
+        _("price drop (%)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=_("Price drop: starts when a favourite gets at least this much cheaper."),
     )
     segment = models.ForeignKey(
         Segment,

@@ -1,0 +1,9 @@
+"""Signals of the catalogue that the apps built on it listen to (the catalogue imports none of
+them): the journeys' catalogue triggers, the favourites' rollups."""
+
+from django.dispatch import Signal
+
+# Sent once per committed change of the catalogue (a feed call, a CSV import, an admin save),
+# after the transaction commits, with `change_ids`: the ProductChange rows it wrote (creations
+# and price or stock changes). Receivers compare each with the product's previous row.
+products_changed = Signal()
