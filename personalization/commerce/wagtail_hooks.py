@@ -9,6 +9,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from personalization.commerce.history import HistoryColumn, recent_changes
 from personalization.commerce.models import Product
 
 
@@ -33,8 +34,13 @@ class ProductViewSet(SnippetViewSet):
         PriceColumn("price", label=gettext_lazy("Price"), sort_key="price"),
         Column("stock", label=gettext_lazy("Stock"), sort_key="stock"),
         BooleanColumn("active", label=gettext_lazy("Active"), sort_key="active"),
+        HistoryColumn("history", label=gettext_lazy("Last 30 days")),
         DateColumn("updated_at", label=gettext_lazy("Updated"), sort_key="updated_at"),
     ]
+
+    def get_queryset(self, request):
+        return Product.objects.prefetch_related(recent_changes())
+
     panels = [
         FieldRowPanel([FieldPanel("sku"), FieldPanel("name")]),
         FieldRowPanel([FieldPanel("category"), FieldPanel("pet_type")]),
