@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.utils import timezone
 
+from personalization.commerce.recent import recent_products_merge
 from personalization.context import build_context
 from personalization.models import Visitor
 from personalization.signals import visitors_merged
@@ -68,6 +69,8 @@ def visitors_merge(*, source: Visitor, target: Visitor) -> Visitor:
     target.total_spend += source.total_spend
     for category, day in (source.categories_bought or {}).items():
         target.categories_bought[category] = max(target.categories_bought.get(category, day), day)
+    target.products_viewed = recent_products_merge(target.products_viewed, source.products_viewed)
+    target.products_bought = recent_products_merge(target.products_bought, source.products_bought)
     if source.cart.get("items") and not target.cart.get("items"):
         target.cart = source.cart
     target.first_purchase_at = _earliest(target.first_purchase_at, source.first_purchase_at)

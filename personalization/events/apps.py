@@ -12,4 +12,7 @@ class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from personalization.events import receivers  # noqa: F401 - connects the receivers
+        from personalization.events import (  # noqa: F401 - connect the receivers
+            receivers,
+            recommendations,
+        )

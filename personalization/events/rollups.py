@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from personalization.commerce.recent import recent_products_add
 from personalization.events.models import EventType
 from personalization.events.properties import (
     MAX_COUNT,
@@ -50,13 +51,18 @@ def _money(value) -> Decimal:
     return Decimal(str(clamp_amount(value)))
 
 
+def _count_visit(visitor, occurred_at: datetime.datetime) -> None:
+    """A new visit when the visitor was idle for VISIT_TIMEOUT_MINUTES (or never seen)."""
+    timeout = datetime.timedelta(minutes=settings.VISIT_TIMEOUT_MINUTES)
+    if visitor.last_seen_at is None or occurred_at - visitor.last_seen_at > timeout:
+        visitor.visit_count = _count_up(visitor.visit_count)
+
+
 def apply_page_view(
     visitor, occurred_at: datetime.datetime, section: str | None, tags: list[str]
 ) -> None:
     """Count the view, its section and tags, and a new visit after 30 idle minutes."""
-    timeout = datetime.timedelta(minutes=settings.VISIT_TIMEOUT_MINUTES)
-    if visitor.last_seen_at is None or occurred_at - visitor.last_seen_at > timeout:
-        visitor.visit_count = _count_up(visitor.visit_count)
+    _count_visit(visitor, occurred_at)
     visitor.page_view_count = _count_up(visitor.page_view_count)
     visitor.section_views = _dict(visitor.section_views)
     visitor.tag_views = _dict(visitor.tag_views)
@@ -105,7 +111,24 @@ def apply_purchase(visitor, properties: dict, occurred_at: datetime.datetime) ->
         visitor.first_purchase_at = occurred_at
     if visitor.last_purchase_at is None or occurred_at > visitor.last_purchase_at:
         visitor.last_purchase_at = occurred_at
+    skus = properties.get("skus")
+    if isinstance(skus, list) and skus:
+        visitor.products_bought = recent_products_add(visitor.products_bought, skus, day)
     visitor.cart = {}
+
+
+def apply_product_view(visitor, properties: dict, occurred_at: datetime.datetime) -> None:
+    """Keep the product among the visitor's recently viewed (SKU → local day, the 50 most
+    recent). A product page is a page the visitor navigated to, so it starts a new visit after
+    30 idle minutes like a page view — otherwise a visit that begins on a product page would
+    go uncounted, its event having moved `last_seen_at` on — but it is not counted as a page
+    view: page views, sections and tags stay the CMS pages' (a frontend that reports both a
+    `page_view` and a `product_view` for one product page is not counted twice)."""
+    _count_visit(visitor, occurred_at)
+    sku = properties.get("sku")
+    if isinstance(sku, str) and sku:
+        day = timezone.localdate(occurred_at).isoformat()
+        visitor.products_viewed = recent_products_add(visitor.products_viewed, [sku], day)
 
 
 def apply_offer_impression(visitor, offer: str, occurred_at: datetime.datetime) -> None:
@@ -137,9 +160,11 @@ FIELDS_CHANGED_BY = {
         "categories_bought",
         "first_purchase_at",
         "last_purchase_at",
+        "products_bought",
         "cart",
     ),
     EventType.OFFER_IMPRESSION: ("offer_impressions",),
+    EventType.PRODUCT_VIEW: ("visit_count", "products_viewed"),
 }
 
 
@@ -159,5 +184,7 @@ def apply_event(visitor, event, section: str | None = None, tags: list[str] | No
         apply_purchase(visitor, event.properties, occurred)
     elif event.type == EventType.OFFER_IMPRESSION and event.name:
         apply_offer_impression(visitor, event.name, occurred)
+    elif event.type == EventType.PRODUCT_VIEW:
+        apply_product_view(visitor, event.properties, occurred)
     if visitor.last_seen_at is None or occurred > visitor.last_seen_at:
         visitor.last_seen_at = occurred
