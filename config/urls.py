@@ -18,6 +18,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", include("cms.api.urls")),
     path("_edge/hole/<str:ref>/", hole_fragment, name="edge_hole"),
+    path("journeys/link/", include("personalization.journeys.urls")),
 ]
 
 if settings.SERVE_MEDIA:

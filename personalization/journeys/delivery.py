@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 
 from config.jobs import enqueue
 from personalization.consent import consents_for_visitors
+from personalization.journeys.catalogue import products_variable
 from personalization.journeys.messaging import (
     WebhookFailed,
     email_render,
@@ -91,8 +92,11 @@ def member_language(visitor: Visitor) -> str:
     return language or settings.LANGUAGE_CODE
 
 
-def message_variables(visitor: Visitor, entry: JourneyEntry) -> dict[str, Any]:
-    """What an editor's template may print about the visitor."""
+def message_variables(
+    visitor: Visitor, entry: JourneyEntry, step: JourneyStep | None = None
+) -> dict[str, Any]:
+    """What an editor's template may print about the visitor (and, for the catalogue triggers,
+    the products that fired, linked through this step's tracked links)."""
     user = visitor.user if visitor.user_id else None
     traits = visitor.traits or {}
     items = [
@@ -113,6 +117,7 @@ def message_variables(visitor: Visitor, entry: JourneyEntry) -> dict[str, Any]:
             "last": visitor.last_purchase_at,
         },
         "event": entry.trigger_context,
+        "products": products_variable(entry, step.pk if step is not None else None),
         "journey": entry.journey.name,
         "site_name": settings.WAGTAIL_SITE_NAME,
         "site_url": absolute_url("/"),
@@ -145,9 +150,9 @@ def act(
     if step.action == StepAction.EMAIL:
         # In the member's language: the unsubscribe line and link (/ja/… for Japanese).
         with translation.override(member_language(visitor)):
-            variables = message_variables(visitor, entry)
+            variables = message_variables(visitor, entry, step)
             return _email(message, step, visitor, variables, now)
-    variables = message_variables(visitor, entry)
+    variables = message_variables(visitor, entry, step)
     if step.action == StepAction.ON_SITE:
         return _on_site(message, step, visitor, variables, now)
     return _webhook(message, step, visitor, now)

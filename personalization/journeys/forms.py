@@ -1,4 +1,4 @@
-"""The journey step form: each action asks for its own fields only.
+"""The journey forms: each trigger and each step action asks for its own fields only.
 
 An e-mail step has no use for a webhook URL or secret, so those are optional in the form and
 required (with the model's checks) only when the action is "POST a signed webhook". The editor's
@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from personalization.journeys.models import StepAction, new_webhook_secret
+from personalization.journeys.models import StepAction, TriggerKind, new_webhook_secret
 
 # The fields each action uses; the others are hidden in the editor and ignored on save.
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -66,3 +66,44 @@ def _valid_for_model(instance, name: str, value) -> bool:
     except ValidationError:
         return False
     return True
+
+
+# The fields each trigger uses (the others are hidden in the editor and ignored on save: the
+# journey keeps its saved values, so a hidden field never blocks saving).
+TRIGGER_FIELDS: dict[str, tuple[str, ...]] = {
+    TriggerKind.EVENT: ("trigger_event", "trigger_name"),
+    TriggerKind.EVENT_WITHOUT_FOLLOW_UP: (
+        "trigger_event",
+        "trigger_name",
+        "follow_up_event",
+        "window_amount",
+        "window_unit",
+    ),
+    TriggerKind.NO_VISIT: ("window_amount", "window_unit"),
+    TriggerKind.AFTER_FIRST_PURCHASE: ("window_amount", "window_unit"),
+    TriggerKind.FAVOURITE_LOW_STOCK: ("stock_threshold",),
+    TriggerKind.FAVOURITE_BACK_IN_STOCK: (),
+    TriggerKind.FAVOURITE_PRICE_DROP: ("price_drop_percent",),
+}
+
+
+class JourneyForm(WagtailAdminModelForm):
+    """A journey: the chosen trigger's fields only (the editor's script
+    `journeys/js/trigger_fields.js` hides the others)."""
+
+    class Media:
+        js = ["journeys/js/trigger_fields.js"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "trigger" in self.fields:
+            self.fields["trigger"].widget.attrs["data-journey-trigger"] = ""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        chosen = set(TRIGGER_FIELDS.get(cleaned.get("trigger"), ()))
+        for name in {n for fields in TRIGGER_FIELDS.values() for n in fields} - chosen:
+            if name in self.fields:  # hidden: ignored, the journey keeps its saved value
+                self._errors.pop(name, None)
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned

@@ -60,6 +60,14 @@ class TriggerKind(models.TextChoices):
     FAVOURITE_PRICE_DROP = "favourite_price_drop", _("A favourite's price drops")
 
 
+# Triggers evaluated when the shop's feed changes products (`personalization.journeys.catalogue`).
+CATALOGUE_TRIGGERS = (
+    TriggerKind.FAVOURITE_LOW_STOCK,
+    TriggerKind.FAVOURITE_BACK_IN_STOCK,
+    TriggerKind.FAVOURITE_PRICE_DROP,
+)
+
+
 class StepAction(models.TextChoices):
     EMAIL = "email", _("Send an email")
     ON_SITE = "on_site", _("Show an on-site message")
@@ -80,7 +88,9 @@ class EmailTemplate(models.Model):
         help_text=_(
             "Variables: {{ name }}, {{ email }}, {{ cart.items }}, {{ cart.count }}, "
             "{{ cart.value }}, {{ purchases.count }}, {{ site_name }}, {{ site_url }}, "
-            "{{ unsubscribe_url }}. The unsubscribe link is added when the body does not use it."
+            "{{ unsubscribe_url }}; for favourites' stock and price triggers, {{ products }} "
+            "(each with name, sku, price, old_price, stock, url, image_url). "
+            "The unsubscribe link is added when the body does not use it."
         ),
     )
     body_html = models.TextField(
@@ -200,9 +210,22 @@ class Journey(ClusterableModel):
             errors["trigger_event"] = gettext("Choose the event that starts the journey.")
         if self.trigger == TriggerKind.EVENT_WITHOUT_FOLLOW_UP and not self.follow_up_event:
             errors["follow_up_event"] = gettext("Choose the event that cancels the journey.")
-        needs_window = self.trigger != TriggerKind.EVENT and "window_amount" not in errors
+        needs_window = (
+            self.trigger != TriggerKind.EVENT
+            and self.trigger not in CATALOGUE_TRIGGERS
+            and "window_amount" not in errors
+        )
         if needs_window and not self.window_amount:
             errors["window_amount"] = gettext("This trigger needs a window longer than zero.")
+        if self.trigger == TriggerKind.FAVOURITE_LOW_STOCK and not self.stock_threshold:
+            errors["stock_threshold"] = gettext(
+                "The stock threshold must be at least 1 (a stock of 0 is out of stock)."
+            )
+        percent = self.price_drop_percent
+        if self.trigger == TriggerKind.FAVOURITE_PRICE_DROP and not (
+            percent is not None and 1 <= percent <= 99
+        ):
+            errors["price_drop_percent"] = gettext("The price drop must be between 1 and 99 %.")
         if errors:
             raise ValidationError(errors)
 
@@ -382,6 +405,9 @@ class JourneyMessage(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     shown_at = models.DateTimeField(null=True, blank=True)
+    # Opened links of an email (`personalization.journeys.links`): how many times, and the first.
+    clicks = models.PositiveIntegerField(default=0)
+    first_clicked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

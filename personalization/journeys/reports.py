@@ -1,4 +1,6 @@
-"""The journey report: entered, messaged, suppressed and converted, per journey and step."""
+"""The journey report: entered, messaged, suppressed and converted, per journey and step, and
+what its messages produced: sent, opened links (messages whose tracked link was opened at least
+once), clicks (every opening) and goals reached (purchases) within the attribution days."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from personalization.journeys.models import (
@@ -35,6 +37,8 @@ class StepReport:
     skipped: int
     pending: int
     converted: int
+    opened: int = 0
+    clicks: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class JourneyReport:
     suppressed_consent: int
     converted: int
     steps: list[StepReport]
+    sent: int = 0
+    opened: int = 0
+    clicks: int = 0
 
     @property
     def conversion_rate(self) -> float | None:
@@ -70,9 +77,11 @@ def journey_report(*, journey: Journey) -> JourneyReport:
     for row in (
         JourneyMessage.objects.filter(journey=journey)
         .values("step_id", "status")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), opened=Count("pk", filter=Q(clicks__gt=0)), clicks=Sum("clicks"))
     ):
         by_step[row["step_id"]][row["status"]] += row["n"]
+        by_step[row["step_id"]]["opened"] += row["opened"]
+        by_step[row["step_id"]]["clicks"] += row["clicks"] or 0
     converted_after = dict(
         JourneyMessage.objects.filter(
             journey=journey,
@@ -94,6 +103,8 @@ def journey_report(*, journey: Journey) -> JourneyReport:
             skipped=by_step[step.pk][MessageStatus.SKIPPED],
             pending=by_step[step.pk][MessageStatus.PENDING],
             converted=converted_after.get(step.pk, 0),
+            opened=by_step[step.pk]["opened"],
+            clicks=by_step[step.pk]["clicks"],
         )
         for step in journey.steps.order_by("sort_order", "pk")
     ]
@@ -101,6 +112,9 @@ def journey_report(*, journey: Journey) -> JourneyReport:
         journey=journey,
         suppressed_cap=totals[MessageStatus.SUPPRESSED_CAP],
         suppressed_consent=totals[MessageStatus.SUPPRESSED_CONSENT],
+        sent=totals[MessageStatus.SENT],
+        opened=totals["opened"],
+        clicks=totals["clicks"],
         steps=steps,
         **entries,
     )

@@ -25,7 +25,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from personalization.admin_header import admin_header
 from personalization.background_jobs import BackgroundJobsViewSet
 from personalization.journeys.chart import funnel_svg
-from personalization.journeys.forms import JourneyStepForm
+from personalization.journeys.forms import JourneyForm, JourneyStepForm
 from personalization.journeys.models import EmailTemplate, Journey, duration_label
 from personalization.journeys.reports import journey_funnel, journey_report
 
@@ -109,6 +109,8 @@ class JourneyViewSet(SnippetViewSet):
                     FieldRowPanel([FieldPanel("trigger_event"), FieldPanel("trigger_name")]),
                     FieldPanel("follow_up_event"),
                     FieldRowPanel([FieldPanel("window_amount"), FieldPanel("window_unit")]),
+                    FieldPanel("stock_threshold"),
+                    FieldPanel("price_drop_percent"),
                     FieldPanel("segment"),
                 ],
                 heading=gettext_lazy("Who enters, and when"),
@@ -132,7 +134,8 @@ class JourneyViewSet(SnippetViewSet):
                 [FieldRowPanel([FieldPanel("goal_event"), FieldPanel("attribution_days")])],
                 heading=gettext_lazy("Conversion"),
             ),
-        ]
+        ],
+        base_form_class=JourneyForm,
     )
 
     def get_urlpatterns(self):
