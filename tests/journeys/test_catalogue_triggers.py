@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
+import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import django_rq
 import pytest
@@ -392,3 +396,48 @@ def test_the_editor_saves_a_catalogue_journey_with_its_own_fields_only(client):
         JOURNEY_ADD, journey_form(name="Zero", trigger="favourite_low_stock", stock_threshold=0)
     )
     assert "The stock threshold must be at least 1" in refused.content.decode()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (set by .ci/run)")
+@pytest.mark.skipif(not (settings.DATABASE_URL or "").startswith("postgres"), reason="PostgreSQL")
+def test_a_feed_call_is_evaluated_by_a_separate_rqworker_process(tmp_path):
+    """The deployment's path on the real clock: the feed commits, its job waits in Redis, a
+    `manage.py rqworker` process enters the member, the periodic evaluation sends the email."""
+    from tests.events.test_worker_crash import database_url
+    from tests.journeys.helpers import messages_at_any_hour
+
+    messages_at_any_hour()
+    staff = get_user_model().objects.create_user("shop", "shop@example.org", "x", is_staff=True)
+    template = EmailTemplate.objects.create(name="Gone", subject="Almost gone", body_text=BODY)
+    journey = Journey.objects.create(name="Gone", status="active", trigger="favourite_low_stock")
+    JourneyStep.objects.create(journey=journey, email_template=template)
+    hanako = shopper(email="hanako@example.org")
+    favourite(hanako, product("CT-FOOD"))
+    queue = django_rq.get_queue("default")
+    queue.empty()
+    feed(api_as(user=staff), {"sku": "CT-FOOD", "stock": 1})
+    assert [job.func_name for job in queue.get_jobs()].count(JOB) == 1
+    assert not JourneyEntry.objects.exists()  # nothing happens until a worker takes the job
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", "rqworker", "default", "--burst"],
+            cwd=Path(__file__).resolve().parents[2],
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "config.settings.test",
+                "DATABASE_URL": database_url(),
+                "REDIS_URL": settings.REDIS_URL,
+            },
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=180,
+            check=False,
+        )
+    assert worker.returncode == 0, log.read_text()[-3000:]
+    entry = JourneyEntry.objects.get(journey=journey)
+    assert entry.visitor_id == hanako.pk
+    journeys_evaluate()
+    [email] = mail.outbox
+    assert email.to == ["hanako@example.org"] and "CT-FOOD" in email.body
