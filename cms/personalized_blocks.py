@@ -25,6 +25,7 @@ from cms.blocks import (
 from cms.experiment_blocks import EXPERIMENT_SELECT_ATTRS, VariantChoiceBlock
 from cms.holes import filler, recording_in
 from cms.notification_blocks import NotificationBlock
+from cms.product_blocks import ProductListBlock
 from personalization.choices import PetType
 from personalization.events.models import EventType
 from personalization.events.services import event_payload, events_track
@@ -596,6 +597,7 @@ class BodyStreamBlock(blocks.StreamBlock):
     offer = OfferBlock()
     experiment = ExperimentBlock()
     notification = NotificationBlock()
+    products = ProductListBlock()
 
 
 # HOLES: EACH PER-VISITOR BLOCK FILLED FOR ONE REQUEST (`cms.holes`)

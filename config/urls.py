@@ -7,6 +7,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms.product_views import product_page
 from cms.render_cache.views import hole_fragment
 from config.rq_dashboard import rq_dashboard_urlpatterns
 from personalization.views import declare_traits
@@ -33,6 +34,7 @@ urlpatterns += i18n_patterns(
     path("account/", include("cms.members.urls")),
     path("personalization/traits/", declare_traits, name="personalization_traits"),
     path("personalization/", include("personalization.privacy.urls")),
+    path("products/<path:sku>/", product_page, name="product-page"),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -33,6 +33,7 @@ from cms.api.holes import (
 )
 from cms.blocks import ImageBlock, LinkTargetBlock
 from cms.personalized_blocks import GreetingBlock, OfferBlock, ProfileFormBlock
+from cms.product_blocks import API_IMAGE_JSON
 from personalization.choices import PetType
 from personalization.resolver import resolve
 
@@ -92,6 +93,9 @@ def image_json(image, request: HttpRequest, *, alt: str | None = None) -> dict |
             for spec, rendition in renditions.items()
         ],
     }
+
+
+API_IMAGE_JSON[:] = [image_json]  # product cards' pictures (`cms.product_blocks`)
 
 
 def page_link_json(page, request: HttpRequest) -> dict | None:
@@ -162,6 +166,9 @@ def struct_json(block: blocks.StructBlock, value, state: BodyResolution) -> dict
 def block_json(block, value, state: BodyResolution) -> Any:
     """One block's value as JSON."""
     request = state.request
+    own_json = getattr(block, "api_json", None)
+    if callable(own_json):  # a block that describes itself (product lists)
+        return own_json(value, state)
     if is_hole(block, state):
         return choice_hole(block, value, state, head={}, block_id=None)
     if chooses(block):  # not a stream child (those carry `chosen` beside `value`)

@@ -14,6 +14,13 @@ def _quote(text: str, who: str) -> tuple[str, dict]:
     return ("quote", {"quote": text, "attribution": who})
 
 
+def _products(heading: str, *, category: str = "", pet_type: str = "", limit: int = 8):
+    """A list of product cards (`cms.product_blocks.ProductListBlock`) of the demo catalogue
+    (`cms.demo.products`): the products of a category and/or a pet."""
+    value = {"heading": heading, "category": category, "pet_type": pet_type, "limit": limit}
+    return ("products", {**value, "products": []})
+
+
 def _facts(*rows: str) -> tuple[str, str]:
     """A product's facts as a bulleted list."""
     items = "".join(f"<li>{row}</li>" for row in rows)
@@ -32,6 +39,10 @@ SHOP = DemoPage(
             "Every product here has been tried by our staff's own dogs and cats before it reached "
             "our shelves. Members pay the member price shown on each page, in store and online."
         ),
+        _products("For dogs", pet_type="dog"),
+        _products("For cats", pet_type="cat"),
+        _products("Treats everyone loves", category="treats"),
+        _products("Rabbits, hamsters and birds", pet_type="other", limit=4),
     ],
     ja=Translation(
         "ショップ",
@@ -41,6 +52,10 @@ SHOP = DemoPage(
                 "ここに並ぶ商品は、どれもスタッフの愛犬・愛猫がまず試してから店頭に置いたものです。"
                 "会員さまは店頭でもオンラインでも、各ページの会員価格でご購入いただけます。"
             ),
+            _products("わんちゃんに", pet_type="dog"),
+            _products("ねこちゃんに", pet_type="cat"),
+            _products("みんな大好きなおやつ", category="treats"),
+            _products("うさぎ・ハムスター・小鳥に", pet_type="other", limit=4),
         ],
     ),
 )

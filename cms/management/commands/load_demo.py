@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from cms import demo
+from cms.demo.products import ensure_products
 from personalization.journeys.demo import ensure_demo_journeys
 
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, no_progress: bool = False, languages: str | None = None, **options):
         languages = languages.split(",") if languages else settings.DEMO_LANGUAGES
         steps = [("home page", demo.ensure_home)]
+        steps += [("products", ensure_products)]
         steps += [(f"page /{spec.slug}/", spec) for spec in demo.DEMO_PAGES]
         steps += [("members-only area", demo.ensure_members_only)]
         steps += [("hero link", demo.ensure_hero_link)]
