@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from personalization.journeys.models import JourneyMessage
@@ -42,6 +43,7 @@ def link_read(token: str) -> dict | None:
     return value
 
 
+@never_cache  # each opening must reach us: no shared cache may keep the redirect
 @require_safe
 def link_open(request, token: str):
     """Count the opening (GET only: a HEAD from a link checker does not count), then go."""

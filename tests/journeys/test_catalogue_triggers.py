@@ -324,6 +324,7 @@ def test_opened_links_clicks_and_purchases_show_in_the_report(journeys, shop, ba
         path = link.split("://", 1)[1].split("/", 1)[1]
         opened = client.get(f"/{path}")
         assert (opened.status_code, opened["Location"]) == (302, page)
+        assert "no-store" in opened["Cache-Control"]  # every opening reaches the site
         client.get(f"/{path}")
         assert client.get(f"/{path[:-3]}xx/").status_code == 404  # a forged token
         clock.tick(24 * HOUR)
@@ -331,6 +332,25 @@ def test_opened_links_clicks_and_purchases_show_in_the_report(journeys, shop, ba
     report = journey_report(journey=journeys["favourite_low_stock"])
     assert (report.sent, report.opened, report.clicks, report.converted) == (1, 1, 2, 1)
     assert (report.steps[0].opened, report.steps[0].clicks) == (1, 2)
+
+
+def test_a_japanese_members_links_open_the_japanese_product_page(journeys, shop, batch, client):
+    from cms.members.models import MemberProfile
+
+    try:
+        page = reverse("product-page", args=["CT-FOOD"])
+    except NoReverseMatch:
+        pytest.skip("no product pages on this site yet")
+    hanako = shopper(email="hanako@example.org")
+    MemberProfile.objects.update_or_create(user=hanako.user, defaults={"language": "ja"})
+    favourite(hanako, product("CT-FOOD", stock=0))
+    with freeze_time(MORNING):
+        with batch():
+            feed(shop, {"sku": "CT-FOOD", "stock": 3})
+        journeys_evaluate()
+    [link] = LINK.findall(mail.outbox[0].body)
+    opened = client.get("/" + link.split("://", 1)[1].split("/", 1)[1])
+    assert opened["Location"] == f"/ja{page}"
 
 
 def test_the_report_page_states_what_the_journey_produced(journeys, client):
