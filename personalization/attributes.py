@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -192,6 +193,44 @@ def static_attributes() -> list[Attribute]:
             _("Every category the visitor ever bought."),
             example="cat-food",
         ),
+        Attribute(
+            "favourites.count",
+            _("Number of favourites"),
+            "Favourites",
+            NUMBER,
+            _("Products the visitor keeps as favourites."),
+        ),
+        Attribute(
+            "favourites.categories",
+            _("Favourite categories"),
+            "Favourites",
+            LIST,
+            _("The categories of the visitor's favourite products."),
+            example="dog-food",
+        ),
+        Attribute(
+            "favourites.pets",
+            _("Favourites' pets"),
+            "Favourites",
+            LIST,
+            _("The pets the favourite products are for: dog, cat, other or any."),
+            example="dog",
+        ),
+        Attribute(
+            "favourites.low_stock",
+            _("Has a favourite low in stock"),
+            "Favourites",
+            BOOLEAN,
+            _("A favourite has from 1 to %(threshold)d left in stock (COMMERCE_LOW_STOCK).")
+            % {"threshold": getattr(settings, "COMMERCE_LOW_STOCK", 3)},
+        ),
+        Attribute(
+            "favourites.on_sale",
+            _("Has a favourite on sale"),
+            "Favourites",
+            BOOLEAN,
+            _("A favourite costs less now than when the visitor added it."),
+        ),
     ]
 
 
@@ -203,6 +242,7 @@ GROUP_LABELS = {
     "Member profile": gettext_lazy("Member profile"),
     "Behaviour": gettext_lazy("Behaviour"),
     "Purchases": gettext_lazy("Purchases"),
+    "Favourites": gettext_lazy("Favourites"),
 }
 
 

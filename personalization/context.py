@@ -251,6 +251,36 @@ def _counters(stored) -> dict[str, int]:
     return {str(k): clamp_count(v) for k, v in _stored_dict(stored).items()}
 
 
+def _whole(value) -> int | None:
+    """A stored whole number (price or stock), or None for anything else."""
+    return value if type(value) is int else None
+
+
+def _texts(entries: list[dict], name: str) -> list[str]:
+    """The distinct non-empty strings the entries hold under `name`, sorted."""
+    return sorted({e[name] for e in entries if isinstance(e.get(name), str) and e[name]})
+
+
+def _favourite_attributes(stored) -> dict[str, Any]:
+    """Number, categories and pets of the visitor's favourites, and whether one is low in stock
+    (1 to COMMERCE_LOW_STOCK left) or on sale (cheaper than when it was added): read from the
+    rollup the favourites keep (`personalization.commerce.favourites`), never from the tables."""
+    entries = [e for e in _stored_dict(stored).values() if isinstance(e, dict)]
+    threshold = getattr(settings, "COMMERCE_LOW_STOCK", 3)
+    low_stock = on_sale = False
+    for entry in entries:
+        stock, price, was = (_whole(entry.get(k)) for k in ("stock", "price", "price_when_added"))
+        low_stock = low_stock or (stock is not None and 0 < stock <= threshold)
+        on_sale = on_sale or (price is not None and was is not None and price < was)
+    return {
+        "count": len(entries),
+        "categories": _texts(entries, "category"),
+        "pets": _texts(entries, "pet"),
+        "low_stock": low_stock,
+        "on_sale": on_sale,
+    }
+
+
 def _behaviour_attributes(visitor, now: datetime.datetime, today: datetime.date) -> dict:
     return {
         "views": {
@@ -260,6 +290,7 @@ def _behaviour_attributes(visitor, now: datetime.datetime, today: datetime.date)
         },
         "cart": _cart_attributes(visitor.cart, now),
         "purchases": _purchase_attributes(visitor, today),
+        "favourites": _favourite_attributes(getattr(visitor, "favourites_rollup", None)),
     }
 
 

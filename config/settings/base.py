@@ -330,6 +330,9 @@ VISIT_TIMEOUT_MINUTES = 30
 PURCHASE_CATEGORIES = list_setting(
     "PURCHASE_CATEGORIES", ["cat-food", "dog-food", "litter", "toys", "treats", "care"]
 )
+# A favourite with a stock from 1 to this many is "low in stock" (segment attribute
+# favourites.low_stock).
+COMMERCE_LOW_STOCK = int_setting("COMMERCE_LOW_STOCK", 3, minimum=1)
 
 # JOBS AND SCHEDULE
 # ------------------------------------------------------------------------------

@@ -9,3 +9,6 @@ class CommerceConfig(AppConfig):
     label = "commerce"
     verbose_name = _("Commerce")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from personalization.commerce import receivers  # noqa: F401 - connects the receivers

@@ -7,3 +7,8 @@ from django.dispatch import Signal
 # after the transaction commits, with `change_ids`: the ProductChange rows it wrote (creations
 # and price or stock changes). Receivers compare each with the product's previous row.
 products_changed = Signal()
+
+# Sent inside the transaction that adds or removes a favourite (only when it changed anything),
+# with `visitor` (the stored Visitor), `product` and `added` (True: added, False: removed). The
+# event pipeline records `favourite_added` / `favourite_removed` from it.
+favourite_changed = Signal()

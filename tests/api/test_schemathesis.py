@@ -83,7 +83,7 @@ def test_the_schema_is_valid_openapi_3_and_covers_every_endpoint(api_schema):
         "/api/v1/pages/find/", "/api/v1/pages/preview/", "/api/v1/preview-tokens/",
         "/api/v1/segments/", "/api/v1/visitor/", "/api/v1/visitor/export/", "/api/v1/visitors/",
         "/api/v1/personalization/holdouts/", "/api/v1/decide/", "/api/v1/products/",
-        "/api/v1/products/{sku}/",
+        "/api/v1/products/{sku}/", "/api/v1/favourites/", "/api/v1/favourites/{sku}/",
     }  # fmt: skip
 
 
