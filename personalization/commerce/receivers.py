@@ -11,6 +11,7 @@ from personalization.commerce.signals import products_changed
 from personalization.signals import visitors_merged
 
 REFRESH_JOB = "personalization.commerce.favourites.favourite_rollups_refresh"
+REFRESH_BATCH = 1000  # history rows per job (a CSV import may change 100,000 products at once)
 
 
 @receiver(visitors_merged)
@@ -21,7 +22,9 @@ def favourites_follow_merge(sender, source, target, **kwargs) -> None:
 
 @receiver(products_changed)
 def favourites_follow_catalogue(sender, change_ids, **kwargs) -> None:
-    """A job per committed catalogue change brings the favourites' price and stock up to date
-    in the rollups of everyone who favourited a changed product."""
-    if change_ids:
-        enqueue("default", REFRESH_JOB, list(change_ids))
+    """A job per committed catalogue change (per REFRESH_BATCH history rows) brings the
+    favourites' price and stock up to date in the rollups of everyone who favourited a changed
+    product."""
+    change_ids = list(change_ids or [])
+    for start in range(0, len(change_ids), REFRESH_BATCH):
+        enqueue("default", REFRESH_JOB, change_ids[start : start + REFRESH_BATCH])

@@ -326,6 +326,34 @@ def test_an_admin_save_of_a_product_refreshes_the_rollups_too(run_jobs):
     assert build_context(None, visitor)["favourites"]["low_stock"] is False  # sold out, not low
 
 
+def test_a_large_feed_call_is_refreshed_by_a_job_per_batch(run_jobs):
+    from personalization.commerce.receivers import REFRESH_BATCH
+
+    count = REFRESH_BATCH + 1
+    Product.objects.bulk_create(
+        Product(sku=f"BIG-{n:05d}", name=f"Big {n}", price=500, stock=50) for n in range(count)
+    )
+    first, last = (
+        Product.objects.get(sku="BIG-00000"),
+        Product.objects.get(sku=f"BIG-{count - 1:05d}"),
+    )
+    visitor = Visitor.objects.create()
+    favourite_add(visitor, first)
+    favourite_add(visitor, last)
+    with run_jobs():
+        products_upsert(
+            [
+                {"sku": f"BIG-{n:05d}", "name": f"Big {n}", "price": 500, "stock": 1}
+                for n in range(count)
+            ]
+        )
+    visitor.refresh_from_db()
+    assert {sku: entry["stock"] for sku, entry in visitor.favourites_rollup.items()} == {
+        first.sku: 1,
+        last.sku: 1,
+    }
+
+
 # EVENTS
 # ------------------------------------------------------------------------------
 
