@@ -130,7 +130,8 @@ def _fill_favourite(payload: dict, request) -> str:
 
 class ProductListBlock(blocks.StructBlock):
     """Product cards: the chosen products, else the active products of a category and/or a pet
-    (products for every pet included), in stock first."""
+    (products for every pet included): in stock first, then shelf by shelf (food, treats, …),
+    cheapest first."""
 
     heading = blocks.CharBlock(required=False, max_length=120, label=gettext_lazy("Heading"))
     category = blocks.ChoiceBlock(
@@ -180,7 +181,12 @@ class ProductListBlock(blocks.StructBlock):
         elif pet == ProductPet.ANY:
             queryset = queryset.filter(pet_type=ProductPet.ANY)
         sold_out = Case(When(stock=0, then=Value(1)), default=Value(0), output_field=IntegerField())
-        return list(queryset.order_by(sold_out, "category", "name", "sku")[:limit])
+        shelf = Case(
+            *(When(category=slug, then=Value(n)) for n, slug in enumerate(CATEGORY_LABELS)),
+            default=Value(len(CATEGORY_LABELS)),
+            output_field=IntegerField(),
+        )
+        return list(queryset.order_by(sold_out, shelf, "category", "price", "sku")[:limit])
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context)

@@ -6,8 +6,8 @@ them: a product has one name, and the site shows it as stored in both languages.
 whole yen; a few products are almost gone and one is out of stock, so every stock state shows.
 
 `ensure_products()` is idempotent: it adds the SKUs that are missing (through the feed's own
-`products_upsert`, so history rows and `products_changed` follow) and leaves the others as the
-feed or an editor left them.
+`products_upsert`, so history rows and `products_changed` follow; then their pictures) and leaves
+the others as the feed or an editor left them.
 """
 
 from __future__ import annotations
@@ -208,7 +208,7 @@ def ensure_product_image(product: DemoProduct, seed: int):
 def ensure_products(home=None) -> int:
     """Add the demo products that are missing (with their pictures); returns how many."""
     known = set(Product.objects.values_list("sku", flat=True))
-    items = []
+    items, pictures = [], {}
     for seed, product in enumerate(DEMO_PRODUCTS, start=100):
         if product.sku in known:
             continue
@@ -222,9 +222,11 @@ def ensure_products(home=None) -> int:
                 "stock": product.stock,
                 "url": SHOP_URL.format(sku=product.sku),
                 "active": True,
-                "image": ensure_product_image(product, seed),
             }
         )
+        pictures[product.sku] = ensure_product_image(product, seed)
     if items:
-        products_upsert(items)
+        products_upsert(items)  # the feed's fields; pictures are the site's own
+        for sku, image in pictures.items():
+            Product.objects.filter(sku=sku, image__isnull=True).update(image=image)
     return len(items)

@@ -314,3 +314,14 @@ def test_the_demo_loads_at_least_forty_active_products_with_pictures():
     assert ensure_products() == 0  # idempotent
     image = products.first().image
     assert image.file.size > 0 and (image.width, image.height) == (800, 600)
+
+
+def test_the_demo_adds_back_missing_products_with_their_pictures(
+    django_capture_on_commit_callbacks,
+):
+    Product.objects.filter(sku__in=["CAT-TOY-002", "OTH-BED-001"]).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ensure_products() == 2
+    added = Product.objects.filter(sku__in=["CAT-TOY-002", "OTH-BED-001"])
+    assert added.count() == 2 and not added.filter(image__isnull=True).exists()
+    assert all(product.changes.count() == 1 for product in added)  # the feed's history row
