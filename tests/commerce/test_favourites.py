@@ -5,11 +5,13 @@ to the member on log-in, their events, and the segment attributes built on them.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.middleware.csrf import _get_new_csrf_string
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -479,3 +481,31 @@ def test_a_segment_on_favourites_matches_after_a_price_cut(run_jobs):
     assert segment_size_compute(segment_id=segment.pk) == others + 1
     test = compile_condition(segment.condition, {})
     assert test(build_context(None, Visitor.objects.get(uuid=visitor_uuid)))
+
+
+# CONCURRENCY
+# ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_first_favourites_of_a_new_visitor_make_one_visitor_with_both():
+    skus = [f"RACE-{n}" for n in range(6)]
+    for sku in skus:
+        product(sku)
+    visitor_uuid = uuid.uuid4()
+    barrier = threading.Barrier(len(skus))
+
+    def favourite(sku: str) -> int:
+        try:
+            api = api_as(visitor_uuid)
+            barrier.wait(timeout=10)
+            return add(api, sku).status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(skus)) as pool:
+        statuses = list(pool.map(favourite, skus))
+    assert statuses == [201] * len(skus)
+    visitor = Visitor.objects.get(uuid=visitor_uuid)
+    assert set(rows(visitor)) == set(skus)
+    assert_rollup_matches_rows(visitor)
