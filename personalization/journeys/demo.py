@@ -1,5 +1,6 @@
-"""Demo journeys for `load_demo`: cart abandonment, welcome back, and a first-purchase follow-up,
-with their email templates. Safe to run again: it adds what is missing and changes nothing an
+"""Demo journeys for `load_demo`: cart abandonment, welcome back, a first-purchase follow-up and
+the three catalogue triggers on favourites (almost gone, back in stock, price drop), with their
+email templates. Safe to run again: it adds what is missing and changes nothing an
 editor already edited."""
 
 from __future__ import annotations
@@ -37,6 +38,44 @@ FIRST_PURCHASE = {
         "Two weeks ago you placed your first order with us. We hope your pet loves it!\n"
         "Members get offers picked for their pets: {{ site_url }}\n\n"
         "{{ site_name }}\n"
+    ),
+}
+
+_PRODUCT_LINES = (
+    "{% for product in products %}  - {{ product.name }}: ¥{{ product.price }}"
+    "{% if product.old_price %} (was ¥{{ product.old_price }}){% endif %}"
+    "{% if product.stock %}, {{ product.stock }} in stock{% endif %}\n"
+    "    {{ product.url }}\n{% endfor %}\n"
+)
+ALMOST_GONE = {
+    "subject": "Almost gone: {{ products.0.name }}{% if products|length > 1 %} and more{% endif %}",
+    "body_text": (
+        "Hello {{ name|default:'there' }},\n\n"
+        "Only a few left of {{ products|length|pluralize:'this favourite,these favourites' }}:\n"
+        + _PRODUCT_LINES
+        + "{{ site_name }}\n\nDon't want these e-mails? Unsubscribe: {{ unsubscribe_url }}\n"
+    ),
+}
+BACK_IN_STOCK = {
+    "subject": (
+        "Back in stock: {{ products.0.name }}{% if products|length > 1 %} and more{% endif %}"
+    ),
+    "body_text": (
+        "Hello {{ name|default:'there' }},\n\n"
+        "Good news: {{ products|length|pluralize:'your favourite is,your favourites are' }}"
+        " back in stock:\n"
+        + _PRODUCT_LINES
+        + "{{ site_name }}\n\nDon't want these e-mails? Unsubscribe: {{ unsubscribe_url }}\n"
+    ),
+}
+PRICE_DROP = {
+    "subject": "Price drop: {{ products.0.name }}{% if products|length > 1 %} and more{% endif %}",
+    "body_text": (
+        "Hello {{ name|default:'there' }},\n\n"
+        "{{ products|length|pluralize:'A favourite of yours costs,Favourites of yours cost' }}"
+        " less now:\n"
+        + _PRODUCT_LINES
+        + "{{ site_name }}\n\nDon't want these e-mails? Unsubscribe: {{ unsubscribe_url }}\n"
     ),
 }
 
@@ -93,9 +132,43 @@ def ensure_demo_journeys() -> list[Journey]:
             },
             [{"action": StepAction.EMAIL, "email_template": follow_up}],
         ),
+        *_catalogue_journeys(),
     ]
     _demo_members_opt_in()
     return journeys
+
+
+def _catalogue_journeys() -> list[Journey]:
+    """One journey per catalogue trigger: an e-mail listing the favourites that fired."""
+    almost_gone, _ = EmailTemplate.objects.get_or_create(
+        name="Favourite almost gone", defaults=ALMOST_GONE
+    )
+    back, _ = EmailTemplate.objects.get_or_create(
+        name="Favourite back in stock", defaults=BACK_IN_STOCK
+    )
+    cheaper, _ = EmailTemplate.objects.get_or_create(
+        name="Favourite price drop", defaults=PRICE_DROP
+    )
+    return [
+        _journey(
+            "Favourite almost gone",
+            "A favourite's stock falls to 3 or fewer: one e-mail listing those favourites.",
+            {"trigger": TriggerKind.FAVOURITE_LOW_STOCK, "stock_threshold": 3},
+            [{"action": StepAction.EMAIL, "email_template": almost_gone}],
+        ),
+        _journey(
+            "Favourite back in stock",
+            "A sold-out favourite is back: one e-mail listing those favourites.",
+            {"trigger": TriggerKind.FAVOURITE_BACK_IN_STOCK},
+            [{"action": StepAction.EMAIL, "email_template": back}],
+        ),
+        _journey(
+            "Favourite price drop",
+            "A favourite gets at least 10 % cheaper: one e-mail listing those favourites.",
+            {"trigger": TriggerKind.FAVOURITE_PRICE_DROP, "price_drop_percent": 10},
+            [{"action": StepAction.EMAIL, "email_template": cheaper}],
+        ),
+    ]
 
 
 def _journey(name: str, description: str, trigger: dict, steps: list[dict]) -> Journey:
