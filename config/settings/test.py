@@ -58,3 +58,6 @@ EVENTS_GATHER_SECONDS = 0
 # slug and its one home page. The tests of the Japanese site add the Japanese translation
 # inside their own transaction (`cms.demo.ensure_japanese_site`, tests/i18n/).
 DEMO_LANGUAGES = ["en"]
+# Nor the demo shop's history: tests count visitors, events and segment sizes from a known
+# start; the tests of the demo shop build it themselves (tests/commerce/test_demo_shop.py).
+DEMO_SHOPPING_HISTORY = False

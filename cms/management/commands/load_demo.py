@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from cms import demo
 from cms.demo.products import ensure_products
+from cms.demo.shopping import ensure_shopping_history
 from personalization.journeys.demo import ensure_demo_journeys
 
 
@@ -38,6 +39,8 @@ class Command(BaseCommand):
             steps += [("Japanese site", demo.ensure_japanese_site)]
         steps += [(f"member {spec['email']}", spec) for spec in demo.DEMO_MEMBERS]
         steps += [("admin user", None)]
+        if settings.DEMO_SHOPPING_HISTORY:
+            steps += [("shop history", ensure_shopping_history)]
         steps += [("journeys", lambda home: ensure_demo_journeys())]
         home = None
         admin_created = False
