@@ -313,6 +313,9 @@ DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = str_setting("DEMO_ADMIN_PASSWORD", "pawprint-admin")
 # The demo site's languages (`manage.py load_demo`): English, and its Japanese translation.
 DEMO_LANGUAGES = list_setting("DEMO_LANGUAGES", ["en", "ja"])
+# The demo shop's history (shoppers' views and orders, members' favourites, Kenji's orders):
+# what recommendations learn from on a fresh demo (cms.demo.shopping).
+DEMO_SHOPPING_HISTORY = True
 EVENT_RETENTION_DAYS = int_setting("EVENT_RETENTION_DAYS", 395, minimum=1)
 
 # PERSONALIZATION
