@@ -228,6 +228,18 @@ def test_a_catalogue_change_refreshes_cached_product_lists(django_capture_on_com
     assert "¥2,990" in html
 
 
+def test_an_edit_in_the_admin_refreshes_cached_product_lists():
+    client, _ = visitor_client()
+    path = shop_path()
+    product = Product.objects.get(sku=shop_skus()[0])
+    get(client, path)
+    product.name = "RENAMED-IN-THE-ADMIN"
+    product.save()  # (a name change writes no history row: no products_changed)
+    response, html = get(client, path)
+    assert response[HEADER] == "miss"
+    assert "RENAMED-IN-THE-ADMIN" in html
+
+
 def test_site_and_api_show_the_same_product_lists():
     client, _ = visitor_client()
     _, html = get(client, shop_path())
@@ -325,3 +337,26 @@ def test_the_demo_adds_back_missing_products_with_their_pictures(
     added = Product.objects.filter(sku__in=["CAT-TOY-002", "OTH-BED-001"])
     assert added.count() == 2 and not added.filter(image__isnull=True).exists()
     assert all(product.changes.count() == 1 for product in added)  # the feed's history row
+
+
+def test_at_the_edge_the_favourite_buttons_are_includes_filled_per_visitor(settings):
+    from django.conf import settings as django_settings
+
+    from tests.cms.test_render_cache_edge import INCLUDE, decide, edge_fetch, esi_resolve
+
+    settings.RENDER_CACHE_EDGE = True
+    settings.RENDER_CACHE_EDGE_SECRET = "edge-test-secret"
+    path, sku = shop_path(), shop_skus()[0]
+    keeper_client, keeper = visitor_client()
+    other_client, _ = visitor_client()
+    for client in (keeper_client, other_client):  # returning browsers, with a CSRF cookie
+        client.cookies[django_settings.CSRF_COOKIE_NAME] = "a" * 32
+    favourite(keeper, sku)
+    get(keeper_client, path)  # the origin renders and keeps it
+    key = decide(keeper_client, path)["key"]
+    assert key and decide(other_client, path)["key"] == key
+    shared = edge_fetch(keeper_client, key, path).content.decode()
+    assert "data-favourite-sku" not in shared  # each button is an include
+    assert len(INCLUDE.findall(shared)) >= len(set(shop_skus()))
+    assert buttons(esi_resolve(keeper_client, shared))[sku] == "true"
+    assert buttons(esi_resolve(other_client, shared))[sku] == "false"
