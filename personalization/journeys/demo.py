@@ -42,8 +42,8 @@ FIRST_PURCHASE = {
 }
 
 _PRODUCT_LINES = (
-    "{% for product in products %}  - {{ product.name }}: ¥{{ product.price }}"
-    "{% if product.old_price %} (was ¥{{ product.old_price }}){% endif %}"
+    "{% for product in products %}  - {{ product.name }}: ¥{{ product.price|floatformat:'g' }}"
+    "{% if product.old_price %} (was ¥{{ product.old_price|floatformat:'g' }}){% endif %}"
     "{% if product.stock %}, {{ product.stock }} in stock{% endif %}\n"
     "    {{ product.url }}\n{% endfor %}\n"
 )
