@@ -12,6 +12,7 @@ products in the same order; a frontend reads the visitor's favourites from
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Case, IntegerField, Value, When
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -26,7 +27,7 @@ FAVOURITE_HOLE = "favourite"
 # The page API's image JSON (`cms.api.resolve.image_json`), set by the API when it loads: the
 # API's package imports the blocks, so the blocks do not import it back.
 API_IMAGE_JSON: list = []
-LOW_STOCK = 5  # "only N left" from this many down
+LOW_STOCK = 3  # "only N left" from this many down, unless COMMERCE_LOW_STOCK says otherwise
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 24
 
@@ -54,11 +55,16 @@ def product_category_choices() -> list[tuple[str, str]]:
     return [(slug, category_label(slug)) for slug in slugs]
 
 
+def low_stock() -> int:
+    """Up to how many left a product is "low in stock" (as the favourites' segments count)."""
+    return getattr(settings, "COMMERCE_LOW_STOCK", LOW_STOCK)
+
+
 def stock_state(product: Product) -> dict:
     """What a shopper reads about the stock: in stock, only N left, out of stock."""
     if product.stock <= 0:
         return {"state": "out_of_stock", "count": 0}
-    if product.stock <= LOW_STOCK:
+    if product.stock <= low_stock():
         return {"state": "low", "count": product.stock}
     return {"state": "in_stock", "count": product.stock}
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from cms.demo.products import DEMO_PRODUCTS, ensure_products
 from cms.models import SectionPage
-from cms.product_blocks import LOW_STOCK
+from cms.product_blocks import low_stock
 from cms.render_cache.middleware import HEADER
 from personalization.commerce.models import Favourite, Product
 from personalization.commerce.services import products_upsert
@@ -107,6 +107,20 @@ def test_low_and_sold_out_stock_read_as_such(sku, english, japanese):
     client, _ = visitor_client()
     assert english in get(client, f"/products/{sku}/")[1]
     assert japanese in get(client, f"/ja/products/{sku}/")[1]
+
+
+def test_the_product_page_recommends_other_products_with_their_arms():
+    client, _ = visitor_client()
+    _, html = get(client, f"/products/{SKU}/")
+    assert "You may also like" in html
+    cards = re.findall(
+        r'data-recommendation-block="product-page" data-recommendation-arm="(\w+)" '
+        r'data-recommendation-sku="([^"]+)"',
+        html,
+    )
+    assert cards and SKU not in {sku for _, sku in cards}
+    assert {arm for arm, _ in cards} <= {"explore", "exploit"}
+    assert "cms/js/recommendations.js" in html  # their clicks are recorded
 
 
 def test_unknown_and_inactive_products_are_404():
@@ -321,7 +335,7 @@ def test_the_demo_loads_at_least_forty_active_products_with_pictures():
     categories = set(products.values_list("category", flat=True))
     assert {"food", "treats", "toys", "care", "beds", "walking"} <= categories
     assert products.filter(stock=0).count() == 1
-    assert products.filter(stock__gt=0, stock__lte=LOW_STOCK).count() >= 3
+    assert products.filter(stock__gt=0, stock__lte=low_stock()).count() >= 3
     assert all(100 <= price <= 20_000 for price in products.values_list("price", flat=True))
     assert ensure_products() == 0  # idempotent
     image = products.first().image
