@@ -9,6 +9,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from personalization.commerce import import_admin
 from personalization.commerce.history import HistoryColumn, recent_changes
 from personalization.commerce.models import Product
 
@@ -25,6 +26,7 @@ class ProductViewSet(SnippetViewSet):
     icon = "tag"
     menu_label = gettext_lazy("Products")
     url_prefix = "personalization/products"
+    index_view_class = import_admin.ProductIndexView  # with "Import CSV"
     search_fields = ["sku", "name"]
     list_filter = ["category", "active"]
     list_display = [
@@ -50,6 +52,9 @@ class ProductViewSet(SnippetViewSet):
             heading=gettext_lazy("On the shop"),
         ),
     ]
+
+    def get_urlpatterns(self):
+        return [*super().get_urlpatterns(), *import_admin.urlpatterns()]
 
 
 @hooks.register("register_personalization_viewsets")

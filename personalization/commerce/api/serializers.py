@@ -51,6 +51,18 @@ class ProductItemSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+_ITEM = ProductItemSerializer()
+
+
+def product_item_check(raw) -> tuple[dict, dict]:
+    """What a valid product is, for the feed API and the CSV import alike: (the validated item,
+    {}) or ({}, {field: [messages]}). One serializer checks every item (it keeps no state)."""
+    try:
+        return dict(_ITEM.run_validation(raw)), {}
+    except serializers.ValidationError as exc:
+        return {}, serializers.as_serializer_error(exc)
+
+
 class FeedRejected(Exception):
     """A feed call refused as a whole: `detail` says why, `errors` lists each problem."""
 
@@ -86,17 +98,17 @@ def feed_items(data) -> list[dict]:
         raise FeedRejected(whole, [{"index": None, "field": "products", "message": whole}])
     items, errors, seen = [], [], {}
     for index, raw in enumerate(data):
-        item = ProductItemSerializer(data=raw)
-        if not item.is_valid():
-            errors += _rows(index, item.errors)
+        item, problems = product_item_check(raw)
+        if problems:
+            errors += _rows(index, problems)
             continue
-        sku = item.validated_data["sku"]
+        sku = item["sku"]
         if sku in seen:
             message = gettext("This SKU is already item %(index)d of this call.")
             errors += _rows(index, {"sku": [message % {"index": seen[sku]}]})
             continue
         seen[sku] = index
-        items.append(dict(item.validated_data))
+        items.append(item)
     if errors:
         detail = gettext("Product %(index)d is invalid; nothing was stored.")
         raise FeedRejected(detail % {"index": errors[0]["index"]}, errors)
