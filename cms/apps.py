@@ -11,7 +11,9 @@ class CmsConfig(AppConfig):
 
     def ready(self) -> None:
         from cms import renditions, signals  # noqa: F401 - connects the receivers
+        from cms.api import recommendations
         from cms.panels import personalization_tabs_install
 
         renditions.install()
+        recommendations.install()
         personalization_tabs_install(self)

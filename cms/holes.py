@@ -14,7 +14,8 @@ Kinds:
   messages, the page's journey message slot;
 - the blocks' own kinds, registered with `filler` where the blocks are defined
   (`cms.personalized_blocks`: ``greeting``, ``profile_form``, ``offer``;
-  `cms.notification_blocks`: ``notification``).
+  `cms.notification_blocks`: ``notification``; `cms.recommendation_blocks`: ``recommendations``,
+  the whole block, whose products are the visitor's own).
 
 The render cache (`cms.render_cache`) keeps bodies with placeholders and fills them; this
 module knows no block and no cache, so the blocks and the cache both build on it.

@@ -26,6 +26,7 @@ from cms.experiment_blocks import EXPERIMENT_SELECT_ATTRS, VariantChoiceBlock
 from cms.holes import filler, recording_in
 from cms.notification_blocks import NotificationBlock
 from cms.product_blocks import ProductListBlock
+from cms.recommendation_blocks import RecommendationsBlock
 from personalization.choices import PetType
 from personalization.events.models import EventType
 from personalization.events.services import event_payload, events_track
@@ -347,6 +348,7 @@ class ExperimentVariantContentStream(LazyVariantStream):
     quote = QuoteBlock()
     greeting = GreetingBlock()
     offer = OfferBlock()
+    recommendations = RecommendationsBlock()
 
 
 class ExperimentVariantBlock(blocks.StructBlock):
@@ -491,6 +493,7 @@ class PersonalizedContentStream(LazyVariantStream):
     profile_form = ProfileFormBlock()
     offer = OfferBlock()
     experiment = ExperimentBlock()
+    recommendations = RecommendationsBlock()
 
 
 class SegmentChoiceBlock(blocks.ChoiceBlock):
@@ -598,6 +601,7 @@ class BodyStreamBlock(blocks.StreamBlock):
     experiment = ExperimentBlock()
     notification = NotificationBlock()
     products = ProductListBlock()
+    recommendations = RecommendationsBlock()
 
 
 # HOLES: EACH PER-VISITOR BLOCK FILLED FOR ONE REQUEST (`cms.holes`)

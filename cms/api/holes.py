@@ -16,7 +16,9 @@ Kinds (the site's names):
 - ``offer`` and ``notification``, blocks that choose per visitor (`chosen_content`): the stream
   child (``chosen`` and ``value``: the offer or its fallback, the message or the fallback) and
   the block's entry in the document's ``meta.blocks`` — the same block's own `chosen_content`
-  decides, counting the impression or taking the message.
+  decides, counting the impression or taking the message;
+- ``recommendations`` (`cms.api.recommendations`): the block's value (its settings and the
+  visitor's products) and its `meta.blocks` entry, the products picked when it is filled.
 
 Image URLs are rendered with the document: they depend on the address asked, not on the visitor.
 """
