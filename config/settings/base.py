@@ -389,7 +389,16 @@ PERIODIC_JOBS = [
         "queue": "reports",
         "cron": "30 3 * * *",
     },
+    {
+        # Recommendations: products viewed / bought together, from the visitors' rollups.
+        "name": "product-pairs",
+        "func": "personalization.commerce.cooccurrence.rebuild_product_pairs",
+        "queue": "reports",
+        "cron": "20 * * * *",
+    },
 ]
+# Days within which two products viewed (bought) by one visitor count as viewed (bought) together.
+PRODUCT_PAIRS_WINDOW_DAYS = int_setting("PRODUCT_PAIRS_WINDOW_DAYS", 30, minimum=1)
 
 # EVENT PIPELINE (see personalization/events/ingest.py)
 # ------------------------------------------------------------------------------
