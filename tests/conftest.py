@@ -38,6 +38,7 @@ def _fresh_cache():
             client.delete(*keys)
     else:
         cache.clear()
+    caches["renditions"].clear()  # this process's own (config/settings/base.py)
 
 
 @pytest.fixture

@@ -208,6 +208,7 @@ class HomeTexts:
     anonymous_greeting: str
     form: tuple[str, str, str]  # heading, text, button label
     offer: tuple[str, str, str, str]  # title, text, button label, fallback paragraph
+    picks: str = "Picked for you"  # the recommendations block's heading
 
 
 HOME_TEXTS = HomeTexts(
@@ -226,8 +227,9 @@ HOME_TEXTS = HomeTexts(
 
 
 def home_blocks(texts: HomeTexts, offer_page: Page) -> list[dict]:
-    """The home page's greeting, per-segment message, two-question form and frequency-capped
-    offer (leading to `offer_page`), in stored form; the same segments in every language."""
+    """The home page's greeting, per-segment message, two-question form, frequency-capped offer
+    (leading to `offer_page`) and products picked for the visitor, in stored form; the same
+    segments in every language."""
     segments = ensure_segments()
     variants = [
         {"segment": str(segments[slug].pk), "content": _message(*message)}
@@ -261,6 +263,17 @@ def home_blocks(texts: HomeTexts, offer_page: Page) -> list[dict]:
             {"heading": heading, "text": form_text, "button_label": form_button},
         ),
         stored_block("offer", offer),
+        stored_block(
+            "recommendations",
+            {
+                "heading": texts.picks,
+                "key": "home-picks",
+                "limit": 4,
+                "exploration": 10,
+                "category": "",
+                "pet_type": "",
+            },
+        ),
     ]
 
 

@@ -93,6 +93,17 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Image renditions (Wagtail reads the "renditions" cache when there is one): kept in each
+# process. Wagtail writes a rendition back to its cache on every read, so in Redis each picture
+# of a page (a product card's, the greeting's pet) cost two round trips per request; here it
+# costs none. A rendition's key changes with its focal point; a replaced file is seen by other
+# processes within TIMEOUT seconds (this process at once: Wagtail deletes the entry).
+CACHES["renditions"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "renditions",
+    "TIMEOUT": 300,
+    "OPTIONS": {"MAX_ENTRIES": 10_000},
+}
 
 # APPS
 # ------------------------------------------------------------------------------
