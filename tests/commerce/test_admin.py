@@ -10,7 +10,7 @@ from wagtail.users.models import UserProfile
 from personalization.commerce.models import Product
 from tests.config.test_japanese_admin import untranslated
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_catalogue")]
 LIST = "/admin/personalization/products/"
 
 

@@ -10,7 +10,7 @@ from personalization.commerce.models import Product, ProductChange
 from tests.api.helpers import api_as
 from tests.factories import MemberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_catalogue")]
 URL = "/api/v1/products/"
 
 

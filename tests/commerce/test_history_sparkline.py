@@ -17,7 +17,7 @@ from personalization.commerce.models import Product, ProductChange
 from personalization.commerce.services import products_upsert
 from tests.commerce.test_admin import LIST, editor
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_catalogue")]
 
 
 def polyline(svg: str, series: str) -> list[tuple[float, float]]:

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from personalization.commerce.models import Product, ProductChange
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_catalogue")]
 
 
 def history(product) -> list[tuple[int, int]]:
