@@ -90,7 +90,13 @@ def test_personalization_blocks_have_their_group_and_icons():
     stream = BodyStreamBlock()
     grouped = stream.grouped_child_blocks()
     groups = {str(group): [block.name for block in blocks] for group, blocks in grouped}
-    assert groups["Personalization"] == ["personalized", "greeting", "profile_form", "offer"]
+    assert groups["Personalization"] == [
+        "personalized",
+        "greeting",
+        "profile_form",
+        "offer",
+        "recommendations",
+    ]
     assert groups["Experiments"] == ["experiment"]
     icons = {name: stream.child_blocks[name].meta.icon for name in groups["Personalization"]}
     assert len(set(icons.values())) == len(icons)
