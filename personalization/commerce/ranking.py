@@ -29,7 +29,7 @@ class Candidate:
     pool: int  # PAIRED, KNOWN or OTHER
     pair_score: float = 0.0  # sum of the co-occurrence scores with the visitor's products
     affinity: float = 0.0  # how well its category / pet fits what we know
-    jitter: str = ""  # seeded random order (hex): stable per visitor, day and block
+    jitter: str | int = ""  # seeded random order: stable per visitor, day and block
 
 
 @dataclass(frozen=True)
