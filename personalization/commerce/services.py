@@ -179,6 +179,7 @@ def products_upsert(
     the transaction."""
     now = timezone.now()
     created = updated = unchanged = done = 0
+    change_ids: list[int] = []
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -187,11 +188,14 @@ def products_upsert(
             plan = _plan(chunk)
             history = _insert(plan.created, now) + plan.history
             _update(plan.updated, sorted(plan.changed_fields), now)
-            changes_announce(_history(history, now))
+            change_ids += _history(history, now)
             created += len(plan.created)
             updated += len(plan.updated)
             unchanged += plan.unchanged
             done += len(chunk)
             if progress is not None:
                 progress(done)
+        # Once for the whole call, however many chunks: a member whose favourites fired
+        # anywhere in it gets one message listing them all (the receivers split the work).
+        changes_announce(change_ids)
     return UpsertCounts(created=created, updated=updated, unchanged=unchanged)
