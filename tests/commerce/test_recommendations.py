@@ -506,3 +506,10 @@ def test_without_personalization_consent_the_history_is_not_used(catalogue):
     request.personalization_consent = False
     items = recommendations_for(request, limit=4, exploration=0, block_id="b")
     assert len(items) == 4 and {item.arm for item in items} == {"explore"}
+
+
+def test_the_report_is_for_staff_only(client, member):
+    client.force_login(member)
+    response = client.get("/admin/reports/recommendations/")
+    assert response.status_code in (302, 403)
+    assert b"data-recommendations-report" not in response.content
