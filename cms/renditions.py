@@ -40,6 +40,8 @@ def retrying_deadlocks(create_renditions):
 
     @functools.wraps(create_renditions)
     def wrapper(self, *filters):
+        if not filters:  # every rendition was found (Wagtail asks anyway): no savepoint
+            return create_renditions(self, *filters)
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with transaction.atomic():
