@@ -38,6 +38,7 @@ EXPECTED = {
     "experiment-bandits",
     "experiment-guardrails",
     "events-purge",
+    "product-pairs",
 }
 
 
