@@ -124,8 +124,13 @@ def test_product_views_and_purchases_keep_the_visitors_recent_products():
         ]
     )  # fmt: skip
     visitor.refresh_from_db()
-    assert visitor.products_viewed == {"T-food-0": today(), "T-toys-1": today()}
-    assert visitor.products_bought == {"T-food-0": today(), "T-beds-2": today()}
+
+    def day(moment) -> str:  # the site's day of an event (Tokyo): not always today's
+        return timezone.localdate(moment).isoformat()
+
+    viewed, bought = start + datetime.timedelta(minutes=1), start + datetime.timedelta(hours=1)
+    assert visitor.products_viewed == {"T-food-0": day(viewed), "T-toys-1": day(bought)}
+    assert visitor.products_bought == {"T-food-0": day(bought), "T-beds-2": day(bought)}
     assert visitor.page_view_count == 1  # a product view is not a page view
     assert visitor.visit_count == 2  # … but a visit that starts on a product page counts
 
