@@ -25,6 +25,20 @@ class EventType(models.TextChoices):
     RECOMMENDATION_CLICK = "recommendation_click", _("Recommendation clicked")
 
 
+# Types only this site's own server code records, from the facts it holds: `favourite_added` /
+# `favourite_removed` from the `favourite_changed` signal (the favourite rows are the truth) and
+# `recommendation_impression` when a Recommendations block is served. The events API refuses
+# them from anyone, staff tokens included (a posted one would make the event log lie); the
+# server records them with `events_track`, which is not the API's serializer.
+SERVER_ONLY = frozenset(
+    {
+        EventType.FAVOURITE_ADDED,
+        EventType.FAVOURITE_REMOVED,
+        EventType.RECOMMENDATION_IMPRESSION,
+    }
+)
+
+
 class Event(models.Model):
     """One thing a visitor did. Written in batches by the event job, never by a page view."""
 

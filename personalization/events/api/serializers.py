@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from rest_framework import serializers
 
 from personalization.api.serializers import MAX_PAGE_ID, StorableCharField, StrictIntegerField
-from personalization.events.models import EventType
+from personalization.events.models import SERVER_ONLY, EventType
 from personalization.events.properties import (
     EVENT_PROPERTIES,
     MAX_DEPTH,
@@ -65,7 +65,14 @@ def _refusal(problem: PropertiesRefused) -> serializers.ValidationError:
 class EventSerializer(serializers.Serializer):
     """One behaviour event as a frontend reports it."""
 
-    type = serializers.ChoiceField(choices=EventType.choices)
+    type = serializers.ChoiceField(
+        choices=EventType.choices,
+        help_text="The event's type. "
+        + ", ".join(sorted(SERVER_ONLY))
+        + " are recorded only by the site itself and refused here (400 naming `type`); "
+        + ", ".join(sorted(SERVER_EVENT_TYPES))
+        + " only from a staff API token (the shop's server).",
+    )
     name = StorableCharField(
         max_length=100,
         required=False,
@@ -125,6 +132,14 @@ class EventSerializer(serializers.Serializer):
         needs_name = (EventType.GOAL, EventType.OFFER_IMPRESSION)
         if attrs["type"] in needs_name and not attrs.get("name"):
             raise serializers.ValidationError({"name": [gettext("Required for this event type.")]})
+        if attrs["type"] in SERVER_ONLY:
+            raise serializers.ValidationError(
+                {
+                    "type": [
+                        gettext("The site records this event itself; it cannot be sent to the API.")
+                    ]
+                }
+            )
         user = self.context.get("user")
         if attrs["type"] in SERVER_EVENT_TYPES and not (user and user.is_staff):
             raise serializers.ValidationError(
@@ -180,6 +195,8 @@ def event_quickly_validated(item, validator: EventSerializer) -> dict | None:
     if not _plain_text(name, max_length=fields["name"].max_length) or (
         kind in NAMED_EVENT_TYPES and not name
     ):
+        return None
+    if kind in SERVER_ONLY:
         return None
     if kind in SERVER_EVENT_TYPES:
         user = validator.context.get("user")

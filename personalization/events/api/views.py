@@ -114,7 +114,10 @@ class EventsView(APIDefaultsMixin, APIView):
         description="Send one event object or an array of them. A batch is all-or-nothing: if "
         "any event is invalid, none is recorded and every problem is listed with its index and "
         "field. purchase and sign_up events are accepted only from a staff API token (the "
-        "shop's server), with the visitor named by X-Visitor-Token.",
+        "shop's server), with the visitor named by X-Visitor-Token. favourite_added, "
+        "favourite_removed and recommendation_impression are recorded only by the site itself "
+        "(from the favourites API and when a Recommendations block is served) and refused "
+        "here, naming `type`.",
     )
     def post(self, request):
         try:
