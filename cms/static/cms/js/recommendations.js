@@ -2,9 +2,11 @@
  * data-recommendation-block, data-recommendation-arm ("explore" / "exploit") and
  * data-recommendation-sku (templates/commerce/product_card.html). A click on any link inside it
  * reports a `recommendation_click` event (POST /api/v1/events/, the site's cookies name the
- * visitor) with `keepalive`, so the report survives the navigation it starts. Impressions are
- * recorded by the server when it picks the products. Clicks are delegated: loaded once per page
- * (a second copy of the script does nothing), cards added later work too.
+ * visitor) with `keepalive`, so the report survives the navigation it starts. A middle click
+ * (the product opened in a new tab) is a click on the recommendation too: browsers fire
+ * `auxclick` for it, not `click`, so both are listened to. Impressions are recorded by the
+ * server when it picks the products. Clicks are delegated: loaded once per page (a second copy
+ * of the script does nothing), cards added later work too.
  */
 (() => {
   "use strict";
@@ -19,7 +21,7 @@
     return (match && decodeURIComponent(match[1])) || (section && section.dataset.csrf) || "";
   }
 
-  document.addEventListener("click", (event) => {
+  function report(event) {
     const link = event.target.closest("a[href]");
     const card = link && link.closest("[data-recommendation-block]");
     if (!card) return;
@@ -47,5 +49,10 @@
     } catch (error) {
       /* a report that cannot be sent never stops the visitor's click */
     }
+  }
+
+  document.addEventListener("click", report);
+  document.addEventListener("auxclick", (event) => {
+    if (event.button === 1) report(event); // the middle button: opened in a new tab
   });
 })();
