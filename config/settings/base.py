@@ -347,6 +347,15 @@ PURCHASE_CATEGORIES = list_setting(
 # A favourite with a stock from 1 to this many is "low in stock" (segment attribute
 # favourites.low_stock).
 COMMERCE_LOW_STOCK = int_setting("COMMERCE_LOW_STOCK", 3, minimum=1)
+# The admin's CSV import: the largest file accepted (bytes), how many problems a report lists, the
+# minutes after which an import still checking or applying with no progress is failed (its worker
+# died), and the days after which a checked file never applied is discarded. Uploaded files are
+# deleted once an import ends; the `product-imports-sweep` job fails stuck imports and deletes
+# files left behind.
+COMMERCE_IMPORT_MAX_BYTES = int_setting("COMMERCE_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+COMMERCE_IMPORT_MAX_ERRORS = int_setting("COMMERCE_IMPORT_MAX_ERRORS", 100, minimum=1)
+COMMERCE_IMPORT_STUCK_MINUTES = int_setting("COMMERCE_IMPORT_STUCK_MINUTES", 15, minimum=1)
+COMMERCE_IMPORT_FILE_DAYS = int_setting("COMMERCE_IMPORT_FILE_DAYS", 7, minimum=1)
 
 # JOBS AND SCHEDULE
 # ------------------------------------------------------------------------------
@@ -406,6 +415,13 @@ PERIODIC_JOBS = [
         "func": "personalization.commerce.cooccurrence.rebuild_product_pairs",
         "queue": "reports",
         "cron": "20 * * * *",
+    },
+    {
+        # CSV imports whose worker died marked failed; uploaded files left behind deleted.
+        "name": "product-imports-sweep",
+        "func": "personalization.commerce.csv_import.imports_sweep",
+        "queue": "reports",
+        "cron": "*/5 * * * *",
     },
 ]
 # Days within which two products viewed (bought) by one visitor count as viewed (bought) together.

@@ -14,6 +14,13 @@ The file: UTF-8 (a byte-order mark is fine), a header row naming the columns —
 `price` and `stock` are required; `category`, `pet_type`, `url` and `active` are optional, and a
 column left out keeps each product's value. An empty cell of an optional column keeps the value
 too, except `category` and `url`, which an empty cell clears.
+
+Nothing is left behind: the uploaded file (and the dry run's validated items beside it) is
+deleted once the import ends — applied, invalid, failed or discarded; the row stays, with its
+report, in the list of past imports. A periodic sweep (`imports_sweep`, every five minutes) fails
+an import still checking or applying with no progress for COMMERCE_IMPORT_STUCK_MINUTES (its
+worker died: the apply is one transaction, so nothing was applied), discards a checked import
+not applied within COMMERCE_IMPORT_FILE_DAYS, and deletes any file still lying around.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -59,11 +67,38 @@ def max_errors() -> int:
     return getattr(settings, "COMMERCE_IMPORT_MAX_ERRORS", 100)
 
 
-def too_large_message(size: int) -> str:
+def stuck_after() -> timedelta:
+    """How long a running import may go without progress before the sweep fails it."""
+    return timedelta(minutes=getattr(settings, "COMMERCE_IMPORT_STUCK_MINUTES", 15))
+
+
+def files_kept() -> timedelta:
+    """How long a checked file waits to be applied before the sweep discards it."""
+    return timedelta(days=getattr(settings, "COMMERCE_IMPORT_FILE_DAYS", 7))
+
+
+def too_large_message(size: int | str) -> str:
+    """The refusal of a file over the limit; `size` in bytes (or already written out: the
+    upload form's script puts the size in)."""
+    shown = size if isinstance(size, str) else f"{size / 1024 / 1024:.1f}"
     return _(
         "The file is %(size)s MB; files of at most %(max)s MB can be imported. "
         "Split it into smaller files."
-    ) % {"size": f"{size / 1024 / 1024:.1f}", "max": f"{max_bytes() / 1024 / 1024:.0f}"}
+    ) % {"size": shown, "max": f"{max_bytes() / 1024 / 1024:.0f}"}
+
+
+def over_limit_message() -> str:
+    """The refusal of an upload stopped as it passed the limit (its whole size unknown)."""
+    return _(
+        "The file is larger than %(max)s MB, the most that can be imported. "
+        "Split it into smaller files."
+    ) % {"max": f"{max_bytes() / 1024 / 1024:.0f}"}
+
+
+def stuck_message() -> str:
+    return _(
+        "The worker stopped before the import finished; nothing was applied. Upload the file again."
+    )
 
 
 class FileRejected(Exception):
@@ -232,8 +267,9 @@ class _Progress:
                 # Never wait for a lock on the row: the count is only a progress bar.
                 cursor.execute("SET lock_timeout = 1000")
                 cursor.execute(
-                    f"UPDATE {table} SET processed_rows = %s WHERE id = %s",  # noqa: S608
-                    [done, self.pk],
+                    f"UPDATE {table} SET processed_rows = %s, updated_at = %s "  # noqa: S608
+                    "WHERE id = %s",
+                    [done, timezone.now(), self.pk],
                 )
         except DatabaseError:
             logger.warning("Product import %s: progress not written", self.pk, exc_info=True)
@@ -326,7 +362,9 @@ def import_check(pk: int) -> None:
         try:
             if product_import.file.size <= max_bytes():
                 total = _estimate_rows(product_import)
-                ProductImport.objects.filter(pk=pk).update(total_rows=total, processed_rows=0)
+                ProductImport.objects.filter(pk=pk).update(
+                    total_rows=total, processed_rows=0, updated_at=timezone.now()
+                )
             progress = _Progress(pk)
             try:
                 checked = check_file(product_import, progress)
@@ -351,10 +389,17 @@ def import_check(pk: int) -> None:
             logger.exception("Product import %s: the check failed", pk)
             report = {**product_import.report, "message": _("The check failed: %s") % exc}
             status, checked = ImportStatus.FAILED, Checked()
-    ProductImport.objects.filter(pk=pk).update(
-        status=status, report=report, total_rows=checked.rows, processed_rows=checked.rows
+    # Only while still checking: the sweep may have failed it meanwhile (a worker thought dead).
+    ended = ProductImport.objects.filter(pk=pk, status=ImportStatus.CHECKING).update(
+        status=status,
+        report=report,
+        total_rows=checked.rows,
+        processed_rows=checked.rows,
+        updated_at=timezone.now(),
     )
     cache.delete(_cache_key(pk))  # the apply counts from 0 again
+    if not ended or status != ImportStatus.CHECKED:
+        files_delete(product_import)  # nothing more to do with the file
 
 
 def import_apply(pk: int) -> None:
@@ -369,27 +414,118 @@ def import_apply(pk: int) -> None:
             items = _checked_items(product_import)
             with transaction.atomic():
                 counts = products_upsert(items, progress=progress)
-                # In the same transaction: applied (with the counts) exactly when committed.
-                ProductImport.objects.filter(pk=pk).update(
+                # In the same transaction: applied (with the counts) exactly when committed, and
+                # only if still applying — when the sweep has failed it meanwhile (no progress
+                # for too long), nothing is applied, as its message says.
+                now = timezone.now()
+                applied = ProductImport.objects.filter(pk=pk, status=ImportStatus.APPLYING).update(
                     status=ImportStatus.APPLIED,
                     report={**product_import.report, "applied": asdict(counts)},
                     total_rows=len(items),
                     processed_rows=len(items),
-                    applied_at=timezone.now(),
+                    applied_at=now,
+                    updated_at=now,
                 )
+                if not applied:
+                    transaction.set_rollback(True)
         except Exception as exc:
             logger.exception("Product import %s: not applied", pk)
             report = {
                 **product_import.report,
                 "failure": _("Nothing was imported: %(error)s") % {"error": exc},
             }
-            ProductImport.objects.filter(pk=pk).update(
-                status=ImportStatus.FAILED, report=report, processed_rows=0
+            ProductImport.objects.filter(pk=pk, status=ImportStatus.APPLYING).update(
+                status=ImportStatus.FAILED,
+                report=report,
+                processed_rows=0,
+                updated_at=timezone.now(),
             )
-            return
         finally:
             progress.close()
-    _checked_delete(product_import)
+    files_delete(product_import)
+
+
+# FILES AND THE SWEEP
+# ------------------------------------------------------------------------------
+
+
+def files_delete(product_import: ProductImport) -> None:
+    """Delete an import's uploaded file and the dry run's items beside it (the row and its
+    report stay). A storage error is logged: the sweep tries again."""
+    name = product_import.file.name
+    if not name:
+        return
+    storage = product_import.file.storage
+    try:
+        for stored in (f"{name}.checked.json", name):
+            if storage.exists(stored):
+                storage.delete(stored)
+    except OSError:
+        logger.warning("Product import %s: file not deleted", product_import.pk, exc_info=True)
+        return
+    # Only the file column: the job's own update of the status is not overwritten.
+    ProductImport.objects.filter(pk=product_import.pk, file=name).update(file="")
+    product_import.file.name = ""
+
+
+def stuck_fail(queryset=None) -> int:
+    """Fail the imports (of `queryset`, or all) still checking or applying with no progress for
+    `stuck_after()`: their worker died. The apply is one transaction and commits only while the
+    import is applying, so nothing of it was applied (and a worker merely slow rolls back).
+    Returns how many were failed."""
+    queryset = ProductImport.objects.all() if queryset is None else queryset
+    failed = 0
+    stale = queryset.filter(
+        status__in=(ImportStatus.CHECKING, ImportStatus.APPLYING),
+        updated_at__lt=timezone.now() - stuck_after(),
+    )
+    for product_import in stale:
+        with translation.override(_language(product_import)):
+            report = {**product_import.report, "failure": stuck_message()}
+        # Still running and still stale (the worker may have moved on since the read).
+        if ProductImport.objects.filter(
+            pk=product_import.pk,
+            status=product_import.status,
+            updated_at=product_import.updated_at,
+        ).update(status=ImportStatus.FAILED, report=report, processed_rows=0):
+            logger.warning(
+                "Product import %s: no progress while %s since %s; failed",
+                product_import.pk,
+                product_import.status,
+                product_import.updated_at,
+            )
+            cache.delete(_cache_key(product_import.pk))
+            files_delete(product_import)
+            failed += 1
+    return failed
+
+
+def imports_sweep() -> dict:
+    """The periodic job: fail stuck imports, discard checked files never applied within
+    `files_kept()`, and delete every file an ended import still has (a deletion that failed)."""
+    failed = stuck_fail()
+    discarded = 0
+    old = ProductImport.objects.filter(
+        status=ImportStatus.CHECKED, created_at__lt=timezone.now() - files_kept()
+    )
+    for product_import in old:
+        with translation.override(_language(product_import)):
+            report = {
+                **product_import.report,
+                "discarded": _("Not applied within %(days)d days: discarded.")
+                % {"days": files_kept().days},
+            }
+        if ProductImport.objects.filter(pk=product_import.pk, status=ImportStatus.CHECKED).update(
+            status=ImportStatus.DISCARDED, report=report, updated_at=timezone.now()
+        ):
+            files_delete(product_import)
+            discarded += 1
+    running = (ImportStatus.CHECKING, ImportStatus.APPLYING, ImportStatus.CHECKED)
+    deleted = 0
+    for product_import in ProductImport.objects.exclude(file="").exclude(status__in=running):
+        files_delete(product_import)
+        deleted += not product_import.file.name
+    return {"failed": failed, "discarded": discarded, "files_deleted": deleted}
 
 
 # WHAT THE ADMIN CALLS
@@ -408,12 +544,22 @@ def import_start(upload, user, language: str) -> ProductImport:
     return product_import
 
 
+def discard(product_import: ProductImport) -> bool:
+    """Discard a checked import (not applied): its file is deleted. False when it is not one."""
+    discarded = ProductImport.objects.filter(
+        pk=product_import.pk, status=ImportStatus.CHECKED
+    ).update(status=ImportStatus.DISCARDED, updated_at=timezone.now())
+    if discarded:
+        files_delete(product_import)
+    return bool(discarded)
+
+
 def apply_start(product_import: ProductImport) -> bool:
     """Queue the apply of a checked import without errors; False when it is not one (already
     applied, applying, invalid)."""
     started = ProductImport.objects.filter(
         pk=product_import.pk, status=ImportStatus.CHECKED
-    ).update(status=ImportStatus.APPLYING, processed_rows=0)
+    ).update(status=ImportStatus.APPLYING, processed_rows=0, updated_at=timezone.now())
     if started:
         cache.delete(_cache_key(product_import.pk))
         enqueue("default", "personalization.commerce.csv_import.import_apply", product_import.pk)

@@ -173,6 +173,7 @@ class ImportStatus(models.TextChoices):
     APPLYING = "applying", _("Applying")
     APPLIED = "applied", _("Applied")
     FAILED = "failed", _("Failed")
+    DISCARDED = "discarded", _("Discarded")
 
 
 class ProductImport(models.Model):
@@ -197,6 +198,9 @@ class ProductImport(models.Model):
     )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    # Refreshed by every step and progress write: an import running and not updated for a while
+    # has lost its worker (the sweep marks it failed).
+    updated_at = models.DateTimeField(_("last progress"), auto_now=True)
 
     class Meta:
         verbose_name = _("product import")

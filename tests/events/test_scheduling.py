@@ -39,6 +39,7 @@ EXPECTED = {
     "experiment-guardrails",
     "events-purge",
     "product-pairs",
+    "product-imports-sweep",
 }
 
 

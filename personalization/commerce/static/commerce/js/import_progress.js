@@ -1,6 +1,8 @@
 // The CSV import's progress bar: polls the import's JSON status and moves the bar; reloads the
-// page when the job has ended (the page then shows the report or the result). Without
-// JavaScript the page refreshes itself (a <noscript> meta refresh).
+// page when the job has ended (the page then shows the report or the result). An import whose
+// worker died is failed by the server after a while without progress (the status says so), so
+// the polling ends then too; after repeated errors it stops. Without JavaScript the page
+// refreshes itself (a <noscript> meta refresh).
 (function () {
   "use strict";
   const section = document.querySelector("[data-import-progress]");
@@ -19,6 +21,9 @@
     if (label) label.textContent = state.status_label;
   }
 
+  const MAX_FAILURES = 20;
+  let failures = 0;
+
   function poll() {
     fetch(section.dataset.statusUrl, {
       credentials: "same-origin",
@@ -26,6 +31,7 @@
     })
       .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
       .then((state) => {
+        failures = 0;
         show(state);
         if (state.running) {
           window.setTimeout(poll, 1000);
@@ -33,7 +39,11 @@
           window.location.reload();
         }
       })
-      .catch(() => window.setTimeout(poll, 3000));
+      .catch(() => {
+        // The server keeps failing (or the session ended): stop; the Refresh button stays.
+        failures += 1;
+        if (failures < MAX_FAILURES) window.setTimeout(poll, 3000);
+      });
   }
   window.setTimeout(poll, 500);
 })();
