@@ -253,8 +253,9 @@ class ContentPage(PersonalizedPreviewMixin, Page):
 
 class RevisionPersonalization(models.Model):
     """What a saved page revision's content depends on besides the page itself: the segments
-    its blocks consult (in the order they consult them), the experiments its A/B blocks test
-    and the kinds of per-visitor blocks ("holes") it holds.
+    its blocks consult (in the order they consult them), the experiments its A/B blocks test,
+    the kinds of per-visitor blocks ("holes") it holds, and whether it shows the shop's
+    products (its cached renders then follow the catalogue's version too).
 
     Recorded when the revision is saved or published (`cms.signals`), so a request's
     personalization key (`cms.render_cache.keys`) is built from one stored row, never by
@@ -267,6 +268,7 @@ class RevisionPersonalization(models.Model):
     segment_ids = models.JSONField(default=list, blank=True)
     experiment_keys = models.JSONField(default=list, blank=True)
     holes = models.JSONField(default=list, blank=True)
+    catalogue = models.BooleanField(default=False)
     recorded_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

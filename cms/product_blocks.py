@@ -139,6 +139,10 @@ class ProductListBlock(blocks.StructBlock):
     (products for every pet included): in stock first, then shelf by shelf (food, treats, …),
     cheapest first."""
 
+    # What it shows follows the catalogue: a cached page holding one is kept under the
+    # catalogue's version too (`cms.render_cache.usage`).
+    depends_on_catalogue = True
+
     heading = blocks.CharBlock(required=False, max_length=120, label=gettext_lazy("Heading"))
     category = blocks.ChoiceBlock(
         choices=product_category_choices,

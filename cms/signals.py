@@ -14,8 +14,6 @@ from cms.render_cache.store import bump_generation
 from cms.render_cache.usage import usage_record
 from config.jobs import enqueue
 from experiments.signals import experiment_completed
-from personalization.commerce.models import Product
-from personalization.commerce.signals import products_changed
 
 
 @receiver(post_save, sender=get_image_model())
@@ -145,17 +143,3 @@ def note_admin_access(sender, request, user, **kwargs) -> None:
     their admin access in the session lets the cache tell without a query."""
     if request is not None and hasattr(request, "session"):
         request.session["cms_admin_access"] = user.has_perm("wagtailadmin.access_admin")
-
-
-@receiver(products_changed)
-def catalogue_changed(sender, **kwargs) -> None:
-    """The shop's feed changed prices or stock: product cards in cached pages are stale (sent
-    once the change committed)."""
-    bump_generation()
-
-
-@receiver([post_save, post_delete], sender=Product)
-def product_saved(sender, raw: bool = False, **kwargs) -> None:
-    """A product edited in the admin (its name, picture, active flag too) or deleted."""
-    if not raw:
-        _content_changed()

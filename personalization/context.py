@@ -263,12 +263,15 @@ def _texts(entries: list[dict], name: str) -> list[str]:
 
 def _favourite_attributes(stored) -> dict[str, Any]:
     """Number, categories and pets of the visitor's favourites, and whether one is low in stock
-    (1 to COMMERCE_LOW_STOCK left) or on sale (cheaper than when it was added): read from the
-    rollup the favourites keep (`personalization.commerce.favourites`), never from the tables."""
+    (1 to COMMERCE_LOW_STOCK left) or on sale (cheaper than when it was added) — a product
+    the shop no longer sells (inactive) is neither: read from the rollup the favourites keep
+    (`personalization.commerce.favourites`), never from the tables."""
     entries = [e for e in _stored_dict(stored).values() if isinstance(e, dict)]
     threshold = getattr(settings, "COMMERCE_LOW_STOCK", 3)
     low_stock = on_sale = False
     for entry in entries:
+        if entry.get("active", True) is not True:
+            continue
         stock, price, was = (_whole(entry.get(k)) for k in ("stock", "price", "price_when_added"))
         low_stock = low_stock or (stock is not None and 0 < stock <= threshold)
         on_sale = on_sale or (price is not None and was is not None and price < was)

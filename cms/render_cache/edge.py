@@ -2,7 +2,7 @@
 
 Opt-in (`RENDER_CACHE_EDGE`). For each page view the proxy first asks the origin for the
 visitor's **edge key** (`GET /api/v1/decide/?path=`, `cms.render_cache.views`): the HMAC of the
-personalization key's digest and the content generation, under a secret
+personalization key's digest and the content version (`store.version`), under a secret
 (`RENDER_CACHE_EDGE_SECRET`, derived from SECRET_KEY when unset). Nothing in it is readable — no
 segment id or name — and a new secret changes every key (its short key id shows which secret
 made it). The proxy then looks the page up under (URL, key), `Vary: X-Personalization-Key`.
@@ -142,7 +142,7 @@ def current_key(request, route: store.Route, key_digest: str) -> str | None:
     """The edge key of this request for `route`, or None when its page is not shared."""
     if not enabled() or route.restrictions_over or refusal(request) or visitor_changed(request):
         return None
-    return edge_key(key_digest, store.generation())
+    return edge_key(key_digest, store.version(route))
 
 
 def accepted(request, route: store.Route, key_digest: str) -> str | None:
@@ -237,7 +237,7 @@ def shared_body(request, route: store.Route, key_digest: str, render: store.Rend
     syntax = include_syntax(request)
     if syntax is None:
         return None
-    generation = store.generation()
+    generation = store.version(route)
 
     def ref(index: int, csrf_input: bool) -> HoleRef:
         return HoleRef(
@@ -276,11 +276,11 @@ def respond(request, route: store.Route, key_digest: str, render: store.Render, 
 
 
 def hole_render(ref: HoleRef) -> store.Render | None:
-    """The stored render a reference names, if it is still there (same content generation)."""
-    if ref.generation != store.generation():
+    """The stored render a reference names, if it is still there (same content version)."""
+    if not store.version_current(ref.generation):
         return None
     route = SimpleNamespace(page_id=ref.page_id, revision_id=ref.revision_id)
-    render = store.render_get("html", route, ref.key_digest)
+    render = store.render_get("html", route, ref.key_digest, ref.generation)
     if render is None or not 0 <= ref.index < len(render.holes):
         return None
     return render

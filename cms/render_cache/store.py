@@ -13,6 +13,12 @@ changes: the whole cache is then new (a site's navigation and listings change wi
 page). With a per-process cache the generation is re-derived from Wagtail's log entries every
 few seconds, so a change made in another process (a scheduled publish in a worker) shows there
 too. Entries also expire (TTL).
+
+A render of a page that shows the shop's products (its revision's usage says `catalogue`) is
+named by the catalogue's version as well (`personalization.commerce.version`): the shop's feed
+changes prices and stock all day, and only those pages are rendered afresh — the rest of the
+cache stays warm. Together they are the render's *version* (`version`), which the edge's keys
+and includes carry too.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from django.db.models import Max
 
 from cms.render_cache.usage import Usage, revision_usage
 from config import version_tokens
+from personalization.commerce.version import catalogue_version
 from personalization.resolver import version_token_ttl
 
 logger = logging.getLogger(__name__)
@@ -66,6 +73,20 @@ def bump_generation() -> None:
     token = uuid.uuid4().hex
     cache.set(GENERATION_KEY, token, version_token_ttl())
     version_tokens.remember(GENERATION_KEY, token)
+
+
+def version(route: Route) -> str:
+    """The version renders of `route` are named by: the generation, and the catalogue's
+    version when the page shows products."""
+    if route.usage.catalogue:
+        return f"{generation()}~{catalogue_version()}"
+    return generation()
+
+
+def version_current(name: str) -> bool:
+    """Whether a version `version` gave earlier is still the current one."""
+    gen, _, catalogue = name.partition("~")
+    return gen == generation() and (not catalogue or catalogue == catalogue_version())
 
 
 def _digest(*parts: object) -> str:
@@ -148,12 +169,14 @@ class Render:
     counted_experiments: tuple[str, ...] = ()
 
 
-def render_key(kind: str, route: Route, key_digest: str) -> str:
-    return f"render:{kind}:{generation()}:{route.page_id}:{route.revision_id}:{key_digest}"
+def render_key(kind: str, route: Route, key_digest: str, named: str | None = None) -> str:
+    """The name of a render (`named`: the version it was stored under, else the current)."""
+    named = named or version(route)
+    return f"render:{kind}:{named}:{route.page_id}:{route.revision_id}:{key_digest}"
 
 
-def render_get(kind: str, route: Route, key_digest: str) -> Render | None:
-    render = cache.get(render_key(kind, route, key_digest))
+def render_get(kind: str, route: Route, key_digest: str, named: str | None = None) -> Render | None:
+    render = cache.get(render_key(kind, route, key_digest, named))
     return render if isinstance(render, Render) else None
 
 

@@ -1,8 +1,9 @@
 """What a page revision's content depends on, found once when the revision is saved.
 
 The walk uses the same block traversal as the experiments' usage record (`experiments.usage`):
-per-segment blocks name the segments they consult, A/B blocks the experiment they test, and
-per-visitor blocks are holes. Stored as `cms.models.RevisionPersonalization`.
+per-segment blocks name the segments they consult, A/B blocks the experiment they test,
+per-visitor blocks are holes, and blocks that show the shop's products (`depends_on_catalogue`)
+make the page follow the catalogue's version. Stored as `cms.models.RevisionPersonalization`.
 """
 
 from __future__ import annotations
@@ -20,16 +21,20 @@ from experiments.usage import block_values, page_stream_values
 @dataclass(frozen=True)
 class Usage:
     """The segments (in the order blocks consult them), the experiments of its A/B blocks and
-    the hole kinds of a page revision. (A page-level experiment belongs to the page, not to a
-    revision, and may start any time: the key asks the running experiments for it.)"""
+    the hole kinds of a page revision, and whether it shows the catalogue's products. (A
+    page-level experiment belongs to the page, not to a revision, and may start any time: the
+    key asks the running experiments for it.)"""
 
     segment_ids: tuple[int, ...] = ()
     experiment_keys: tuple[str, ...] = ()
     holes: tuple[str, ...] = ()
+    catalogue: bool = False
 
     @classmethod
     def of(cls, row: RevisionPersonalization) -> Usage:
-        return cls(tuple(row.segment_ids), tuple(row.experiment_keys), tuple(row.holes))
+        return cls(
+            tuple(row.segment_ids), tuple(row.experiment_keys), tuple(row.holes), row.catalogue
+        )
 
 
 def _segments_of(raw) -> list[int]:
@@ -44,12 +49,13 @@ def _segments_of(raw) -> list[int]:
 
 
 def page_usage(page: Page) -> Usage:
-    """Walk a (specific) page's StreamFields once: segments, experiments, holes."""
+    """Walk a (specific) page's StreamFields once: segments, experiments, holes, catalogue."""
     from cms.personalized_blocks import PersonalizedBlock
 
     segments: dict[int, None] = {}
     experiments: dict[str, None] = {}
     holes: dict[str, None] = {}
+    catalogue = False
     for stream_field, raw in page_stream_values(page):
         for block, value, _path in block_values(stream_field.stream_block, raw, stream_field.name):
             if isinstance(block, PersonalizedBlock):
@@ -61,7 +67,8 @@ def page_usage(page: Page) -> Usage:
             hole = getattr(block, "hole_kind", None)
             if hole:
                 holes[hole] = None
-    return Usage(tuple(segments), tuple(experiments), tuple(holes))
+            catalogue = catalogue or getattr(block, "depends_on_catalogue", False)
+    return Usage(tuple(segments), tuple(experiments), tuple(holes), catalogue)
 
 
 def segment_blocks(page: Page) -> tuple[tuple[int, ...], ...]:
@@ -94,6 +101,7 @@ def usage_record(*, revision: Revision) -> RevisionPersonalization | None:
             "segment_ids": list(usage.segment_ids),
             "experiment_keys": list(usage.experiment_keys),
             "holes": list(usage.holes),
+            "catalogue": usage.catalogue,
         },
     )
     return row

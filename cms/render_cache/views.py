@@ -74,7 +74,7 @@ def _page_decide(request, full_path: str) -> Decision:
     if render is None:
         return Decision(None, "not-cached")  # the origin renders it privately and keeps it
     _record_view(page_request, route, render)
-    return Decision(edge.edge_key(key.digest, store.generation()), SHARED)
+    return Decision(edge.edge_key(key.digest, store.version(route)), SHARED)
 
 
 class DecideQuerySerializer(serializers.Serializer):

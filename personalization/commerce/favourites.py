@@ -51,6 +51,7 @@ def rollup_entry(product: Product, price_when_added: int, added_at) -> dict:
         "price_when_added": int(price_when_added),
         "price": int(product.price),
         "stock": int(product.stock),
+        "active": bool(product.active),
         "added_at": added_at.isoformat() if added_at else None,
     }
 
@@ -70,6 +71,7 @@ def _rollups_of(visitor_ids: Iterable[int]) -> dict[int, dict]:
             "product__pet_type",
             "product__price",
             "product__stock",
+            "product__active",
         )  # fmt: skip
         .order_by("visitor_id", "created_at", "pk")
     )
@@ -213,11 +215,12 @@ def favourites_merge(*, source: Visitor, target: Visitor) -> None:
 # ------------------------------------------------------------------------------
 
 
-def favourite_rollups_refresh(change_ids: list[int]) -> int:
-    """Bring price and stock up to date in the rollups of every visitor who favourited a
-    product these history rows changed; returns how many visitors were rewritten. Set-based:
-    per chunk of REFRESH_CHUNK visitors, one lock, one read of their favourites, one write."""
-    product_ids = set(
+def favourite_rollups_refresh(change_ids: list[int], product_ids: list[int] = ()) -> int:
+    """Bring price, stock and the rest up to date in the rollups of every visitor who
+    favourited a product these history rows changed, or one of `product_ids` (changed in other
+    ways: deactivated, say); returns how many visitors were rewritten. Set-based: per chunk of
+    REFRESH_CHUNK visitors, one lock, one read of their favourites, one write."""
+    product_ids = set(product_ids) | set(
         ProductChange.objects.filter(pk__in=change_ids).values_list("product_id", flat=True)
     )
     if not product_ids:

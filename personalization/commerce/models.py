@@ -54,6 +54,8 @@ class Product(models.Model):
         return f"{self.name} ({self.sku})"
 
     def save(self, *args, **kwargs):
+        """Save; a price or stock change writes a history row. Either way the change is
+        announced (`products_changed`) once it commits."""
         changed = getattr(self, "_tracked", None) != self.tracked_values()
         with transaction.atomic():
             super().save(*args, **kwargs)
@@ -62,6 +64,8 @@ class Product(models.Model):
                     product=self, price=self.price, stock=self.stock
                 )
                 changes_announce([change.pk])
+            else:
+                changes_announce([], product_ids=[self.pk])
         self._tracked = self.tracked_values()
 
     @classmethod
@@ -79,13 +83,15 @@ class Product(models.Model):
         return tuple(self.__dict__.get(name) for name in TRACKED)
 
 
-def changes_announce(change_ids: list[int]) -> None:
-    """Send `products_changed` with these history rows once the transaction commits."""
+def changes_announce(change_ids: list[int], *, product_ids: list[int] = ()) -> None:
+    """Send `products_changed` once the transaction commits: with these history rows, and the
+    products changed in other ways (name, category, picture, URL, active flag)."""
     from personalization.commerce.signals import products_changed
 
-    if change_ids:
+    if change_ids or product_ids:
+        changes, others = list(change_ids), list(product_ids)
         transaction.on_commit(
-            lambda: products_changed.send(sender=Product, change_ids=list(change_ids))
+            lambda: products_changed.send(sender=Product, change_ids=changes, product_ids=others)
         )
 
 

@@ -36,11 +36,13 @@ FIELDS = ("sku", "name", "category", "pet_type", "price", "stock", "url", "activ
 class _Plan:
     """What upserting one chunk does: rows to create (every field, defaults filled in), rows to
     update (id and every field) and which fields differ, the (id, price, stock) of updated rows
-    that need a history row, and how many items change nothing."""
+    that need a history row, the ids of those changed otherwise only, and how many items change
+    nothing."""
 
     created: list[dict] = field(default_factory=list)
     updated: list[dict] = field(default_factory=list)
     history: list[tuple[int, int, int]] = field(default_factory=list)
+    others: list[int] = field(default_factory=list)
     changed_fields: set[str] = field(default_factory=set)
     unchanged: int = 0
 
@@ -70,6 +72,8 @@ def _plan(items: Sequence[dict]) -> _Plan:
         plan.updated.append(row)
         if differing & set(TRACKED):
             plan.history.append((row["id"], row["price"], row["stock"]))
+        else:
+            plan.others.append(row["id"])
     return plan
 
 
@@ -180,6 +184,7 @@ def products_upsert(
     now = timezone.now()
     created = updated = unchanged = done = 0
     change_ids: list[int] = []
+    product_ids: list[int] = []
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -189,6 +194,7 @@ def products_upsert(
             history = _insert(plan.created, now) + plan.history
             _update(plan.updated, sorted(plan.changed_fields), now)
             change_ids += _history(history, now)
+            product_ids += plan.others
             created += len(plan.created)
             updated += len(plan.updated)
             unchanged += plan.unchanged
@@ -197,5 +203,5 @@ def products_upsert(
                 progress(done)
         # Once for the whole call, however many chunks: a member whose favourites fired
         # anywhere in it gets one message listing them all (the receivers split the work).
-        changes_announce(change_ids)
+        changes_announce(change_ids, product_ids=product_ids)
     return UpsertCounts(created=created, updated=updated, unchanged=unchanged)

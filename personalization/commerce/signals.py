@@ -5,7 +5,9 @@ from django.dispatch import Signal
 
 # Sent once per committed change of the catalogue (a feed call, a CSV import, an admin save),
 # after the transaction commits, with `change_ids`: the ProductChange rows it wrote (creations
-# and price or stock changes). Receivers compare each with the product's previous row.
+# and price or stock changes; receivers compare each with the product's previous row), and
+# `product_ids`: the products it changed in other ways only (name, category, pet, URL, picture,
+# active flag), which have no history row. Either list may be empty, not both.
 products_changed = Signal()
 
 # Sent inside the transaction that adds or removes a favourite (only when it changed anything),

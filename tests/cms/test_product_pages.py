@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cms.demo.products import DEMO_PRODUCTS, ensure_products
-from cms.models import SectionPage
+from cms.models import HomePage, SectionPage
 from cms.product_blocks import low_stock
 from cms.render_cache.middleware import HEADER
 from personalization.commerce.models import Favourite, Product
@@ -185,6 +185,11 @@ def shop_path() -> str:
     return SectionPage.objects.get(slug="shop", locale__language_code="en").url
 
 
+def plain_path() -> str:
+    """A page without product lists (the home page: its recommendations are a hole)."""
+    return HomePage.objects.get(locale__language_code="en").url
+
+
 def shop_skus() -> list[str]:
     """The SKUs the Shop section's product lists show, in order (as the block chooses them)."""
     shop = SectionPage.objects.get(slug="shop", locale__language_code="en")
@@ -242,16 +247,58 @@ def test_a_catalogue_change_refreshes_cached_product_lists(django_capture_on_com
     assert "¥2,990" in html
 
 
-def test_an_edit_in_the_admin_refreshes_cached_product_lists():
+def test_an_edit_in_the_admin_refreshes_cached_product_lists(django_capture_on_commit_callbacks):
     client, _ = visitor_client()
     path = shop_path()
     product = Product.objects.get(sku=shop_skus()[0])
     get(client, path)
-    product.name = "RENAMED-IN-THE-ADMIN"
-    product.save()  # (a name change writes no history row: no products_changed)
+    with django_capture_on_commit_callbacks(execute=True):  # the admin's save commits
+        product.name = "RENAMED-IN-THE-ADMIN"
+        product.save()  # (a name change writes no history row, and is announced all the same)
     response, html = get(client, path)
     assert response[HEADER] == "miss"
     assert "RENAMED-IN-THE-ADMIN" in html
+
+
+def test_a_product_the_feed_deactivates_leaves_cached_product_lists(
+    django_capture_on_commit_callbacks,
+):
+    client, _ = visitor_client()
+    path = shop_path()
+    sku = shop_skus()[0]
+    assert sku in buttons(get(client, path)[1])
+    with django_capture_on_commit_callbacks(execute=True):
+        products_upsert([{"sku": sku, "active": False}])  # no price or stock change
+    response, html = get(client, path)
+    assert response[HEADER] == "miss"
+    assert sku not in buttons(html)
+
+
+def test_a_deleted_product_leaves_cached_product_lists(django_capture_on_commit_callbacks):
+    client, _ = visitor_client()
+    path = shop_path()
+    sku = shop_skus()[0]
+    get(client, path)
+    with django_capture_on_commit_callbacks(execute=True):
+        Product.objects.get(sku=sku).delete()
+    response, html = get(client, path)
+    assert response[HEADER] == "miss"
+    assert sku not in buttons(html)
+
+
+def test_a_catalogue_change_keeps_pages_without_products_cached(
+    django_capture_on_commit_callbacks,
+):
+    """Only pages that show products follow the catalogue: a busy feed leaves the rest warm."""
+    client, _ = visitor_client()
+    path, plain = shop_path(), plain_path()
+    for address in (path, plain):
+        get(client, address)
+        assert get(client, address)[0][HEADER] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        products_upsert([{"sku": shop_skus()[0], "price": 2990, "stock": 1}])
+    assert get(client, plain)[0][HEADER] == "hit"
+    assert get(client, path)[0][HEADER] == "miss"
 
 
 def test_site_and_api_show_the_same_product_lists():

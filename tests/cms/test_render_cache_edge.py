@@ -16,8 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from wagtail.models import PageViewRestriction
 
 from cms.holes import OPEN
+from cms.models import SectionPage
 from cms.render_cache import edge
 from cms.render_cache.middleware import HEADER
+from personalization.commerce.models import Product
+from personalization.commerce.services import products_upsert
 from personalization.events.models import Event, EventType
 from personalization.models import Segment, Visitor
 from tests.cms.edge_helpers import publish_edge_page
@@ -206,6 +209,31 @@ def test_a_key_from_before_a_publish_is_stale(page):
     assert KEY not in response and "private" in response["Cache-Control"]
     warm(pet="dog")
     assert decide(client)["key"] not in (None, key)
+
+
+def test_a_catalogue_change_makes_only_the_keys_of_pages_with_products_stale(
+    django_capture_on_commit_callbacks,
+):
+    shop = SectionPage.objects.get(slug="shop", locale__language_code="en").url
+    for path in (PATH, shop):
+        warm(path, pet="dog")
+    client = browser(pet="dog")
+    before = {path: decide(client, path)["key"] for path in (PATH, shop)}
+    assert None not in before.values()
+    shared = edge_fetch(client, before[shop], shop).content.decode()
+    src = next(  # a product card's favourite button
+        src for src in INCLUDE.findall(shared) if b"data-favourite-sku" in client.get(src).content
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        products_upsert([{"sku": Product.objects.filter(active=True).first().sku, "stock": 1}])
+
+    assert decide(client, PATH)["key"] == before[PATH]  # no products: still shared as it was
+    response = edge_fetch(client, before[shop], shop)
+    assert KEY not in response and "private" in response["Cache-Control"]
+    assert client.get(src).content == b""  # the old copy's includes answer nothing
+    warm(shop, pet="dog")
+    assert decide(client, shop)["key"] not in (None, before[shop])
 
 
 def test_a_members_only_page_is_never_shareable(page):

@@ -23,7 +23,7 @@ from personalization.commerce.favourites import (
     favourite_remove,
     favourite_skus,
 )
-from personalization.commerce.models import Favourite, Product
+from personalization.commerce.models import Favourite, Product, ProductChange
 from personalization.commerce.services import products_upsert
 from personalization.conditions import compile_condition
 from personalization.context import build_context
@@ -326,6 +326,60 @@ def test_an_admin_save_of_a_product_refreshes_the_rollups_too(run_jobs):
     visitor.refresh_from_db()
     assert visitor.favourites_rollup["SAVE"]["stock"] == 0
     assert build_context(None, visitor)["favourites"]["low_stock"] is False  # sold out, not low
+
+
+def test_a_product_the_feed_deactivates_is_no_longer_low_in_stock_or_on_sale(run_jobs):
+    low = product("GONE", price=2000, stock=2)
+    visitor = Visitor.objects.create()
+    favourite_add(visitor, low)
+    with run_jobs():
+        products_upsert([{"sku": "GONE", "price": 1500}])
+    visitor.refresh_from_db()
+    attributes = build_context(None, visitor)["favourites"]
+    assert (attributes["low_stock"], attributes["on_sale"]) == (True, True)
+
+    # Only the active flag changes: no history row, yet the rollup follows.
+    history = ProductChange.objects.filter(product=low).count()
+    with run_jobs():
+        products_upsert([{"sku": "GONE", "active": False}])
+    assert ProductChange.objects.filter(product=low).count() == history
+    visitor.refresh_from_db()
+    assert visitor.favourites_rollup["GONE"]["active"] is False
+    attributes = build_context(None, visitor)["favourites"]
+    assert (attributes["count"], attributes["low_stock"], attributes["on_sale"]) == (
+        1,
+        False,
+        False,
+    )
+
+    with run_jobs():  # back on sale
+        products_upsert([{"sku": "GONE", "active": True}])
+    visitor.refresh_from_db()
+    assert build_context(None, visitor)["favourites"]["low_stock"] is True
+
+
+def test_a_change_that_writes_no_history_row_is_still_announced(run_jobs):
+    from personalization.commerce.signals import products_changed
+
+    renamed = product("RENAME")
+    sent = []
+
+    def listener(sender, change_ids, product_ids=(), **kwargs):
+        sent.append((list(change_ids), list(product_ids)))
+
+    products_changed.connect(listener, weak=False)
+    try:
+        history = ProductChange.objects.count()
+        with run_jobs():
+            products_upsert([{"sku": "RENAME", "name": "Renamed", "active": False}])
+        with run_jobs():
+            renamed.refresh_from_db()
+            renamed.url = "https://shop.example.jp/renamed"
+            renamed.save()
+    finally:
+        products_changed.disconnect(listener)
+    assert ProductChange.objects.count() == history  # neither changed price or stock
+    assert sent == [([], [renamed.pk]), ([], [renamed.pk])]
 
 
 def test_a_large_feed_call_is_refreshed_by_a_job_per_batch(run_jobs):

@@ -14,6 +14,7 @@ from cms.render_cache import store
 from config import version_tokens
 from config.version_tokens import VersionTokensMiddleware, request_scope
 from experiments.registry import TOKEN_CACHE_KEY, bump_registry, running_experiments
+from personalization.commerce.version import CATALOGUE_KEY
 from personalization.consent import CONSENT_VERSION_KEY
 from personalization.resolver import (
     VERSION_CACHE_KEY,
@@ -24,7 +25,13 @@ from tests.redis_commands import needs_redis, redis_round_trips
 
 pytestmark = pytest.mark.django_db
 
-TOKENS = (VERSION_CACHE_KEY, TOKEN_CACHE_KEY, store.GENERATION_KEY, CONSENT_VERSION_KEY)
+TOKENS = (
+    VERSION_CACHE_KEY,
+    TOKEN_CACHE_KEY,
+    store.GENERATION_KEY,
+    CONSENT_VERSION_KEY,
+    CATALOGUE_KEY,
+)
 
 
 def read_all() -> tuple[str, str, str]:
