@@ -231,6 +231,12 @@ def favourite_rollups_refresh(change_ids: list[int], product_ids: list[int] = ()
         .values_list("visitor_id", flat=True)
         .distinct()
     )
+    return favourite_rollups_rebuild(visitor_ids)
+
+
+def favourite_rollups_rebuild(visitor_ids: list[int]) -> int:
+    """Rebuild these visitors' rollups from their rows (a job: after a product they favourited
+    was deleted, its rows went with it); returns how many."""
     for start in range(0, len(visitor_ids), REFRESH_CHUNK):
         _refresh_chunk(visitor_ids[start : start + REFRESH_CHUNK])
     return len(visitor_ids)

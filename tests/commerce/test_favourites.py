@@ -358,6 +358,22 @@ def test_a_product_the_feed_deactivates_is_no_longer_low_in_stock_or_on_sale(run
     assert build_context(None, visitor)["favourites"]["low_stock"] is True
 
 
+def test_deleting_a_product_rebuilds_the_rollups_of_those_who_kept_it(run_jobs):
+    doomed, kept = product("DOOMED", stock=2), product("KEPT", stock=20)
+    fans = [Visitor.objects.create() for _ in range(2)]
+    for visitor in fans:
+        favourite_add(visitor, doomed)
+        favourite_add(visitor, kept)
+    with run_jobs():
+        doomed.delete()
+    for visitor in fans:
+        visitor.refresh_from_db()
+        assert set(visitor.favourites_rollup) == {"KEPT"}
+        assert_rollup_matches_rows(visitor)
+        attributes = build_context(None, visitor)["favourites"]
+        assert (attributes["count"], attributes["low_stock"]) == (1, False)
+
+
 def test_a_change_that_writes_no_history_row_is_still_announced(run_jobs):
     from personalization.commerce.signals import products_changed
 
