@@ -436,8 +436,9 @@ def test_the_upload_is_still_csrf_protected(run_jobs, tmp_path):
     assert response.status_code == 302 and ProductImport.objects.count() == 1
 
 
-def test_the_form_refuses_a_large_file_in_the_browser_with_the_same_message(admin_client):
-    """The form carries the limit and the message (translated) its script shows."""
+def test_the_form_refuses_a_large_file_in_the_browser_with_the_same_message(admin_client, run_jobs):
+    """The form carries the limit and the message (translated) its script shows (the script
+    itself runs in tests/e2e/test_product_import_upload.py)."""
     html = admin_client.get(IMPORT).content.decode()
     assert f'data-max-bytes="{20 * 1024 * 1024}"' in html
     assert (
@@ -445,3 +446,14 @@ def test_the_form_refuses_a_large_file_in_the_browser_with_the_same_message(admi
         'Split it into smaller files."' in html
     )
     assert "commerce/js/import_upload.js" in html
+
+    checked = upload(admin_client, run_jobs, GOOD)
+    profile = UserProfile.get_for_user(get_user_model().objects.get(username="admin"))
+    profile.preferred_language = "ja"
+    profile.save()
+    html = admin_client.get(IMPORT).content.decode()
+    assert 'data-too-large="ファイルは {size} MB です。インポートできるのは 20 MB まで' in html
+    detail = admin_client.get(f"{IMPORT}{checked.pk}/").content.decode()
+    assert "このインポートを破棄" in detail
+    for page in (html, detail):
+        assert untranslated(page) == []
