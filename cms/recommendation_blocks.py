@@ -15,17 +15,30 @@ or pet filter, it gives each segment its own selection.
 
 from __future__ import annotations
 
-from django.template.loader import render_to_string
+import re
+
+from django.middleware.csrf import get_token
+from django.template.loader import get_template, render_to_string
+from django.utils import translation
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 from wagtail import blocks
 
-from cms.holes import filler, recording_in
-from cms.product_blocks import product_category_choices
+from cms.holes import RenderRecording, filler, recording_in
+from cms.product_blocks import (
+    FAVOURITE_HOLE,
+    product_category_choices,
+    visitor_favourite_skus,
+)
 from personalization.commerce.models import ProductPet
 from personalization.commerce.recommend import recommendations_for
+from personalization.commerce.snapshot import catalogue_snapshot
 
 HOLE_KIND = "recommendations"
 TEMPLATE = "blocks/recommendations_block.html"
+CARD_TEMPLATE = "commerce/product_card.html"
+FAVOURITE_TEMPLATE = "commerce/favourite_button.html"
 DEFAULT_KEY = "picked-for-you"
 MAX_LIMIT = 24
 SETTINGS = ("heading", "key", "limit", "exploration", "category", "pet_type")
@@ -121,8 +134,123 @@ class RecommendationsBlock(blocks.StructBlock):
         return recording.placeholder(self.hole_kind, self.settings_of(value))
 
 
+# SERVING THE BLOCK
+# ------------------------------------------------------------------------------
+# A card's HTML is the same for every visitor but for the block's name and the arm (attributes)
+# and the favourite button (the visitor's own state and CSRF token). Each card is rendered once
+# per catalogue token and language with slots in their places — kept with the catalogue's
+# snapshot, so a catalogue change renders it anew — and the favourite button likewise once per
+# product, language and state with a slot for the token. Serving the block joins the parts: the
+# same HTML the templates render (`tests/commerce/test_recommendations.py` compares them).
+
+# Private-use characters, never produced by escaping (as `cms.holes`' placeholders).
+BLOCK_SLOT, ARM_SLOT, CSRF_SLOT = "\ue002b\ue003", "\ue002a\ue003", "\ue002c\ue003"
+_SLOTS = re.compile("(\ue002[bac]\ue003|\ue000\\d+\ue001)")
+
+
+class _CardRecording:
+    """Stands for the request while a card is rendered for keeping: as in a render for the
+    render cache, the favourite button leaves a hole (`cms.product_blocks.favourite_button`)."""
+
+    def __init__(self):
+        self._render_recording = RenderRecording()
+
+
+def _parts(html: str) -> tuple[str, ...]:
+    """Literal text at even indexes, slots at odd ones."""
+    return tuple(_SLOTS.split(html))
+
+
+def card_parts(snapshot, product) -> tuple[str, ...] | None:
+    """The card of `product` with its slots (None: the card holds a hole we cannot fill here,
+    so the block is rendered by its template)."""
+    key = ("recommendation-card", product.sku, translation.get_language())
+    parts = snapshot.derived_get(key)
+    if parts is None:
+        stand_in = _CardRecording()
+        html = get_template(CARD_TEMPLATE).render(
+            {
+                "product": product,
+                "favourited": None,
+                "recommendation": {"block": BLOCK_SLOT, "arm": ARM_SLOT},
+                "block_id": BLOCK_SLOT,
+                "request": stand_in,
+            }
+        )
+        holes = stand_in._render_recording.holes
+        parts = _parts(html) if all(kind == FAVOURITE_HOLE for kind, _ in holes) else ()
+        snapshot.derived_set(key, parts)
+    return parts or None
+
+
+def favourite_parts(snapshot, sku: str, name: str, favourited: bool) -> tuple[str, ...]:
+    key = ("favourite-button", sku, translation.get_language(), favourited)
+    parts = snapshot.derived_get(key)
+    if parts is None:
+        html = get_template(FAVOURITE_TEMPLATE).render(
+            {"sku": sku, "name": name, "favourited": favourited, "csrf_token": CSRF_SLOT}
+        )
+        parts = _parts(html)
+        snapshot.derived_set(key, parts)
+    return parts
+
+
+def _join(parts: tuple[str, ...], values: dict, hole: str = "") -> str:
+    """The parts with each slot's value (a hole's: `hole`)."""
+    return "".join(
+        part if index % 2 == 0 else values.get(part, hole) for index, part in enumerate(parts)
+    )
+
+
+def block_html(settings: dict, items: list, request) -> str | None:
+    """The block's HTML for this request from the kept parts (None: render the template)."""
+    if not items:
+        return render_to_string(TEMPLATE, {"settings": settings, "items": items})
+    snapshot = catalogue_snapshot()
+    token = conditional_escape(get_token(request))
+    favourites = visitor_favourite_skus(request)
+    cards = []
+    for item in items:
+        product = item.product
+        parts = card_parts(snapshot, product)
+        if parts is None:
+            return None
+        button = favourite_parts(snapshot, product.sku, product.name, product.sku in favourites)
+        values = {BLOCK_SLOT: conditional_escape(item.block)}
+        values[ARM_SLOT] = conditional_escape(item.arm)
+        card = _join(parts, values, hole=_join(button, {CSRF_SLOT: token}))
+        cards.append(mark_safe(card))  # noqa: S308 - the templates' parts, values escaped
+    head, between, tail = block_parts(snapshot, settings)
+    values = {CSRF_SLOT: token}
+    return _join(head, values) + _join(between, values).join(cards) + _join(tail, values)
+
+
+def block_parts(snapshot, settings: dict) -> tuple:
+    """The block around its cards, with the CSRF token's slot: (before the first card, between
+    two cards, after the last), each as parts."""
+    key = ("recommendations-block", tuple(sorted(settings.items())), translation.get_language())
+    parts = snapshot.derived_get(key)
+    if parts is None:
+        first, second = "\ue002x\ue003", "\ue002y\ue003"
+        html = get_template(TEMPLATE).render(
+            {
+                "settings": settings,
+                "items": [{"html": mark_safe(first)}, {"html": mark_safe(second)}],  # noqa: S308
+                "csrf_token": CSRF_SLOT,
+            }
+        )
+        head, rest = html.split(first)
+        between, tail = rest.split(second)
+        parts = (_parts(head), _parts(between), _parts(tail))
+        snapshot.derived_set(key, parts)
+    return parts
+
+
 @filler(HOLE_KIND)
 def _fill_recommendations(settings: dict, request) -> str:
     """The visitor's own products (picked now, their impressions recorded)."""
     items = RecommendationsBlock.items_for(settings, request)
+    html = block_html(settings, items, request) if request is not None else None
+    if html is not None:
+        return html
     return render_to_string(TEMPLATE, {"settings": settings, "items": items}, request=request)

@@ -39,6 +39,11 @@ def _fresh_cache():
     else:
         cache.clear()
     caches["renditions"].clear()  # this process's own (config/settings/base.py)
+    # This process's catalogue snapshot: kept under the catalogue's token, which a rolled-back
+    # test's changes may leave as it was (the token derived from the same demo products).
+    from personalization.commerce.snapshot import snapshot_reset
+
+    snapshot_reset()
 
 
 @pytest.fixture

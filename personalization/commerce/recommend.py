@@ -3,36 +3,26 @@
 `recommendations_for(request, limit=…, exploration=…, block_id=…)` is the public function the
 recommendations block, the page API and the product pages call. It reads what the visitor did
 from the rollups already loaded with the visitor (`products_viewed`, `products_bought`,
-`categories_bought`, `favourites_rollup`, the declared or member pet) and asks the database
-once: one query returns the candidates — active products in stock, for the visitor's pet, not
-just bought nor excluded — in three pools (paired with the visitor's products by the
-co-occurrence table, of a known category or the visitor's pet, of any other category), each
-pool cut to a few times the slots, with their summed pair scores and a seeded random order
-computed in SQL. Ranking and the explore/exploit split are pure (`ranking`). The result is
-memoized on the request, so the site's block, its impressions and the API agree.
+`categories_bought`, `favourites_rollup`, the declared or member pet), picks the candidates
+— active products in stock, for the visitor's pet, not just bought nor excluded — from this
+process's snapshot of the catalogue (`snapshot`, kept under the catalogue's version token) in
+three pools (paired with the visitor's products by the co-occurrence table, of a known category
+or the visitor's pet, of any other category), each pool cut to a few times the slots in a
+seeded random order, and asks the database only for what is the visitor's own: one small
+indexed query for the pair scores of their recent products and their viewed products'
+categories (none for a visitor without products). Ranking and the explore/exploit split are
+pure (`ranking`). The result is memoized on the request, so the site's block, its impressions
+and the API agree.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import heapq
 from dataclasses import dataclass
 
-from django.db.models import (
-    Case,
-    Exists,
-    F,
-    FloatField,
-    IntegerField,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-    When,
-    Window,
-)
-from django.db.models.functions import MD5, Coalesce, Concat, RowNumber
+from django.db.models import Sum
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -48,6 +38,12 @@ from personalization.commerce.ranking import (
     seed_of,
 )
 from personalization.commerce.recent import recent_skus
+from personalization.commerce.snapshot import (
+    SeededOrder,
+    Snapshot,
+    catalogue_snapshot,
+    first_of,
+)
 
 DEFAULT_EXPLORATION = 0.10
 SEED_PRODUCTS = 20  # the visitor's most recent viewed (and bought) products that seed pairs
@@ -142,129 +138,71 @@ def _pet_of(request, visitor) -> str | None:
     return pet if pet in PETS else None
 
 
-def candidates_query(
-    interests: Interests,
-    *,
-    seed: str,
-    per_pool: int,
-    exclude: set[str],
-    category: str = "",
-    pet: str = "",
-):
-    """The one query: active, in-stock candidates in their pools, each pool cut to `per_pool`
-    (best pair score, then seeded random order), with their images."""
-    pet = pet or interests.pet or ""
-    products = Product.objects.filter(active=True, stock__gt=0)
-    if exclude:
-        products = products.exclude(sku__in=sorted(exclude))
-    if category:
-        products = products.filter(category=category)
-    if pet in PETS:
-        products = products.filter(pet_type__in=[pet, ProductPet.ANY])
-    elif pet == ProductPet.ANY:
-        products = products.filter(pet_type=ProductPet.ANY)
-    if interests.seeds:
-        paired = (
-            ProductPair.objects.filter(other=OuterRef("pk"), product__sku__in=interests.seeds)
-            .values("other")
-            .annotate(total=Sum("score"))
-            .values("total")[:1]
-        )
-        pair_score = Coalesce(Subquery(paired, output_field=FloatField()), Value(0.0))
-    else:
-        pair_score = Value(0.0, output_field=FloatField())
-    viewed_category = (
-        Exists(Product.objects.filter(sku__in=interests.viewed, category=OuterRef("category")))
-        if interests.viewed
-        else Value(False)
-    )
-    known = Q(category__in=sorted(interests.categories)) if interests.categories else Q(pk=None)
-    if interests.pet:
-        known |= Q(pet_type=interests.pet)
-    products = products.annotate(
-        pair_score=pair_score,
-        viewed_category=viewed_category,
-        jitter=MD5(Concat(Value(seed), F("sku"))),
-    ).annotate(
-        pool=Case(
-            When(pair_score__gt=0, then=Value(PAIRED)),
-            When(known | Q(viewed_category=True), then=Value(KNOWN)),
-            default=Value(OTHER),
-            output_field=IntegerField(),
-        )
-    )
-    products = products.annotate(
-        place=Window(
-            RowNumber(),
-            partition_by=[F("pool")],
-            order_by=[F("pair_score").desc(), F("jitter").asc(), F("sku").asc()],
-        )
-    )
-    return products.filter(place__lte=per_pool).select_related("image")
-
-
-_CANDIDATES_SQL = """
-WITH seeds AS (
-    SELECT id FROM {product} WHERE sku = ANY(%(seeds)s::text[])
-), paired AS MATERIALIZED (
-    SELECT other_id, sum(score) AS score FROM {pair}
-    WHERE product_id IN (SELECT id FROM seeds) GROUP BY other_id
-), viewed AS (
-    SELECT DISTINCT category FROM {product} WHERE sku = ANY(%(viewed)s::text[])
-), candidates AS (
-    SELECT p.id, p.sku, p.category, p.pet_type, coalesce(paired.score, 0)::float8 AS pair_score,
-        p.category IN (SELECT category FROM viewed) AS viewed_category,
-        hashtextextended(p.sku, %(seed_number)s) AS jitter
-    FROM {product} p LEFT JOIN paired ON paired.other_id = p.id
-    WHERE p.active AND p.stock > 0 AND NOT (p.sku = ANY(%(exclude)s::text[]))
-        AND (%(category)s = '' OR p.category = %(category)s)
-        AND (cardinality(%(pets)s::text[]) = 0 OR p.pet_type = ANY(%(pets)s::text[]))
-), pooled AS (
-    SELECT *, CASE WHEN pair_score > 0 THEN {paired_pool}
-        WHEN category = ANY(%(known)s::text[]) OR viewed_category OR pet_type = %(pet)s
-        THEN {known_pool} ELSE {other_pool} END AS pool
-    FROM candidates
-), ranked AS (  -- only the keys are sorted; the winners' rows are read after
-    SELECT id, pool, pair_score, viewed_category, jitter, row_number() OVER (
-        PARTITION BY pool ORDER BY pair_score DESC, jitter, sku) AS place
-    FROM pooled
-)
-SELECT {product_columns}, r.pool, r.pair_score, r.viewed_category, r.jitter, {image_columns}
-FROM ranked r JOIN {product} p ON p.id = r.id LEFT JOIN {image} i ON i.id = p.image_id
-WHERE r.place <= %(per_pool)s
+_PERSONAL_SQL = """
+SELECT pair.other_id, sum(pair.score)::float8, NULL
+FROM {pair} pair
+WHERE pair.product_id IN (SELECT id FROM {product} WHERE sku = ANY(%(seeds)s::text[]))
+GROUP BY pair.other_id
+UNION ALL
+SELECT DISTINCT NULL::bigint, NULL::float8, category FROM {product}
+WHERE sku = ANY(%(viewed)s::text[])
 """
-_sql_text: str | None = None
 
 
-def _candidates_sql() -> str:
-    """The candidate query's text (built once per process: no ORM compilation per request)."""
-    global _sql_text
-    if _sql_text is None:
-        from django.db import connection
-        from wagtail.images import get_image_model
+@dataclass(frozen=True)
+class Personal:
+    """What only the database knows of the visitor: pair scores by product id (summed over the
+    visitor's products) and the categories of the products they viewed."""
 
-        quote = connection.ops.quote_name
-        image_model = get_image_model()
-        _sql_text = _CANDIDATES_SQL.format(
-            product=quote(Product._meta.db_table),
-            pair=quote(ProductPair._meta.db_table),
-            image=quote(image_model._meta.db_table),
-            product_columns=", ".join(
-                f"p.{quote(f.column)}" for f in Product._meta.concrete_fields
-            ),
-            image_columns=", ".join(
-                f"i.{quote(f.column)}" for f in image_model._meta.concrete_fields
-            ),
-            paired_pool=PAIRED,
-            known_pool=KNOWN,
-            other_pool=OTHER,
+    pair_scores: dict
+    viewed_categories: frozenset
+
+
+def personal_fetch(interests: Interests, request=None) -> Personal:
+    """The pairs of the visitor's products and their viewed products' categories: one indexed
+    query (PostgreSQL; two elsewhere), none for a visitor without products, and one per request
+    however many blocks ask."""
+    if not interests.seeds and not interests.viewed:
+        return Personal({}, frozenset())
+    key = (interests.seeds, interests.viewed)
+    memo = request.__dict__.setdefault("_recommendations_personal", {}) if request else {}
+    if key in memo:
+        return memo[key]
+    from django.db import connection
+
+    scores: dict[int, float] = {}
+    categories: set[str] = set()
+    if connection.vendor == "postgresql":
+        sql = _PERSONAL_SQL.format(
+            pair=connection.ops.quote_name(ProductPair._meta.db_table),
+            product=connection.ops.quote_name(Product._meta.db_table),
         )
-    return _sql_text
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"seeds": list(interests.seeds), "viewed": list(interests.viewed)})
+            for other, score, category in cursor.fetchall():
+                if other is None:
+                    categories.add(category)
+                else:
+                    scores[other] = score
+    else:
+        if interests.seeds:
+            totals = (
+                ProductPair.objects.filter(product__sku__in=interests.seeds)
+                .values_list("other_id")
+                .annotate(total=Sum("score"))
+            )
+            scores = {other: float(total) for other, total in totals}
+        if interests.viewed:
+            categories = set(
+                Product.objects.filter(sku__in=interests.viewed).values_list("category", flat=True)
+            )
+    result = Personal(scores, frozenset(categories))
+    memo[key] = result
+    return result
 
 
 def seed_number(seed: str) -> int:
-    """The seed as a signed 64-bit number, for PostgreSQL's seeded hash of each SKU (a fast
-    random order: md5 over a large catalogue costs more than the rest of the query)."""
+    """The seed as a signed 64-bit number (the seeded order of `snapshot`)."""
     return int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big", signed=True)
 
 
@@ -274,63 +212,80 @@ def _pets_for(pet: str) -> list[str]:
     return [ProductPet.ANY] if pet == ProductPet.ANY else []
 
 
-def candidates_fetch(
+def candidates_pick(
+    snapshot: Snapshot,
     interests: Interests,
+    personal: Personal,
     *,
     seed: str,
     per_pool: int,
     exclude: set[str],
     category: str = "",
     pet: str = "",
-) -> list[Product]:
-    """The candidates, each Product with `pool`, `pair_score`, `viewed_category` and `jitter`
-    (and its image loaded): one query. PostgreSQL runs a prepared text (the ORM's compilation
-    of the same query costs more than the database's work); other databases the ORM query."""
-    from django.db import connection
-    from wagtail.images import get_image_model
+) -> list[Candidate]:
+    """The candidates in their three pools, each cut to `per_pool`: the paired products (best
+    pair score first), then products of known categories or the visitor's pet, then the others,
+    both in the seeded order. From the snapshot: no query."""
+    pets = _pets_for(pet or interests.pet or "")
+    order = SeededOrder(seed_number(seed))
+    known_categories = set(interests.categories) | personal.viewed_categories
+    skip = {snapshot.ids[sku] for sku in exclude if sku in snapshot.ids}
+    category_at, pet_at, sku_at = snapshot.category_at, snapshot.pet_at, snapshot.sku_at
 
-    if connection.vendor != "postgresql":
-        return list(
-            candidates_query(
-                interests, seed=seed, per_pool=per_pool, exclude=exclude, category=category,
-                pet=pet,
-            )
-        )  # fmt: skip
-    params = {
-        "seeds": list(interests.seeds),
-        "viewed": list(interests.viewed),
-        "seed_number": seed_number(seed),
-        "exclude": sorted(exclude),
-        "category": category or "",
-        "pets": _pets_for(pet or interests.pet or ""),
-        "known": sorted(interests.categories),
-        "pet": interests.pet or "",
-        "per_pool": per_pool,
-    }
-    product_fields = [f.attname for f in Product._meta.concrete_fields]
-    image_model = get_image_model()
-    image_fields = [f.attname for f in image_model._meta.concrete_fields]
-    db = connection.alias
-    products = []
-    with connection.cursor() as cursor:
-        cursor.execute(_candidates_sql(), params)
-        rows = cursor.fetchall()
-    width = len(product_fields)
-    for row in rows:
-        product = Product.from_db(db, product_fields, row[:width])
-        product.pool, product.pair_score, product.viewed_category, product.jitter = row[
-            width : width + 4
-        ]
-        image_values = row[width + 4 :]
-        image = (
-            image_model.from_db(db, image_fields, image_values)
-            if image_values[0] is not None
-            else None
+    def fits(row) -> bool:
+        return (not category or row[category_at] == category) and (not pets or row[pet_at] in pets)
+
+    def is_known(row_category: str, row_pet: str) -> bool:
+        return row_category in known_categories or (
+            bool(interests.pet) and row_pet == interests.pet
         )
-        product._state.fields_cache["image"] = image
-        products.append(product)
-    products.sort(key=lambda p: p.sku)
-    return products
+
+    rows = snapshot.rows
+    scored = [
+        (-score, pid)
+        for pid, score in personal.pair_scores.items()
+        if score and score > 0 and pid not in skip and pid in rows and fits(rows[pid])
+    ]
+    skip |= {pid for _score, pid in scored}
+    if len(scored) > per_pool:  # only the best scores (and their ties) need their order
+        cutoff = heapq.nsmallest(per_pool, scored)[-1][0]
+        scored = [item for item in scored if item[0] <= cutoff]
+    paired = sorted(
+        (negative, order.jitter(snapshot.fixed[pid]), rows[pid][sku_at], pid)
+        for negative, pid in scored
+    )
+    known_groups, other_groups = [], []
+    for (group_category, group_pet), group in snapshot.groups.items():
+        if category and group_category != category:
+            continue
+        if pets and group_pet not in pets:
+            continue
+        if is_known(group_category, group_pet):
+            known_groups.append(group)
+        else:
+            other_groups.append(group)
+    candidates = []
+
+    def add(pid: int, pool: int, pair_score: float, jitter: int) -> None:
+        row = snapshot.rows[pid]
+        candidates.append(
+            Candidate(
+                sku=row[sku_at],
+                category=row[category_at],
+                pool=pool,
+                pair_score=pair_score,
+                affinity=_affinity(row[category_at], row[pet_at], pool, interests, personal),
+                jitter=jitter,
+            )
+        )
+
+    for negative, jitter, _sku, pid in paired[:per_pool]:
+        add(pid, PAIRED, -negative, jitter)
+    for jitter, _sku, pid in first_of(known_groups, per_pool, skip, order):
+        add(pid, KNOWN, 0.0, jitter)
+    for jitter, _sku, pid in first_of(other_groups, per_pool, skip, order):
+        add(pid, OTHER, 0.0, jitter)
+    return candidates
 
 
 def recommendations_for(
@@ -345,11 +300,12 @@ def recommendations_for(
     today: datetime.date | None = None,
 ) -> list[Recommendation]:
     """Up to `limit` products picked for the request's visitor, each with its arm; at most one
-    SQL query (none when this request asked already). `exploration`: the share of slots (0–1)
-    filled from categories outside the visitor's known interests, in an order seeded by
-    (visitor, day, block) so it stays the same all day. `category` / `pet` narrow the
-    candidates (a block's filters); `exclude_skus`: products not to show (the product page's
-    own product)."""
+    SQL query (none when this request asked already, nor for a visitor without products) —
+    plus the snapshot's one query on the first request after a catalogue change.
+    `exploration`: the share of slots (0–1) filled from categories outside the visitor's known
+    interests, in an order seeded by (visitor, day, block) so it stays the same all day.
+    `category` / `pet` narrow the candidates (a block's filters); `exclude_skus`: products not
+    to show (the product page's own product)."""
     limit = max(int(limit), 0)
     exploration = min(max(float(exploration), 0.0), 1.0)
     today = today or timezone.localdate()
@@ -362,29 +318,21 @@ def recommendations_for(
     interests = interests_of(request, today=today)
     seed = seed_of(interests.visitor_key, today.isoformat(), block_id)
     exclude = set(exclude_skus) | set(interests.just_bought)
-    rows = candidates_fetch(
+    snapshot = catalogue_snapshot()
+    personal = personal_fetch(interests, request)
+    candidates = candidates_pick(
+        snapshot,
         interests,
+        personal,
         seed=seed,
         per_pool=limit * POOL_FACTOR,
         exclude=exclude,
         category=category,
         pet=pet,
     )
-    by_sku = {product.sku: product for product in rows}
-    candidates = [
-        Candidate(
-            sku=product.sku,
-            category=product.category,
-            pool=product.pool,
-            pair_score=float(product.pair_score or 0),
-            affinity=_affinity(product, interests),
-            jitter=product.jitter,
-        )
-        for product in rows
-    ]
     ranked = rank(candidates, limit=limit, exploration=exploration, seed=seed)
     result = [
-        Recommendation(by_sku[item.sku], item.arm, block_id, position)
+        Recommendation(snapshot.product(snapshot.ids[item.sku]), item.arm, block_id, position)
         for position, item in enumerate(ranked, start=1)
     ]
     memo[key] = result
@@ -393,13 +341,13 @@ def recommendations_for(
     return result
 
 
-def _affinity(product, interests: Interests) -> float:
-    if product.pool == OTHER:
+def _affinity(category: str, pet_type: str, pool: int, interests: Interests, personal) -> float:
+    if pool == OTHER:
         return 0.0
-    affinity = interests.categories.get(product.category, 0.0)
-    if product.viewed_category:
+    affinity = interests.categories.get(category, 0.0)
+    if category in personal.viewed_categories:
         affinity = max(affinity, AFFINITY["viewed"])
-    if interests.pet and product.pet_type == interests.pet:
+    if interests.pet and pet_type == interests.pet:
         affinity += AFFINITY["pet"]
     return affinity
 

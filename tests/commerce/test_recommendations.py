@@ -12,11 +12,13 @@ import uuid
 import django_rq
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cms.models import ContentPage
+from cms.recommendation_blocks import RecommendationsBlock, _fill_recommendations
 from cms.render_cache.middleware import HEADER
 from experiments.models import Exposure
 from personalization.commerce.cooccurrence import product_pairs_rebuild, rebuild_product_pairs
@@ -31,7 +33,15 @@ from personalization.commerce.ranking import (
     seed_of,
 )
 from personalization.commerce.recent import RECENT_PRODUCTS, recent_products_add
-from personalization.commerce.recommend import recommendations_for
+from personalization.commerce.recommend import recommendations_for, seed_number
+from personalization.commerce.snapshot import (
+    BUCKETS,
+    Group,
+    SeededOrder,
+    catalogue_snapshot,
+    first_of,
+    fixed_number,
+)
 from personalization.events.models import Event, EventType
 from personalization.events.recommendation_report import recommendation_report
 from personalization.events.services import event_payload, events_ingest
@@ -300,13 +310,89 @@ def test_serving_recommendations_costs_one_query_once_the_visitor_is_loaded(cata
     )
     visitor = Visitor.objects.select_related("user").get(pk=loaded.pk)
     request = request_for(visitor)
+    catalogue_snapshot()  # this process's catalogue, built once per catalogue version (below)
     with CaptureQueriesContext(connection) as queries:
         items = recommendations_for(request, limit=8, exploration=0.25, block_id="b")
         again = recommendations_for(request, limit=8, exploration=0.25, block_id="b")
+        other = recommendations_for(request, limit=4, exploration=0, block_id="another")
         for item in items:
             item.product.image  # noqa: B018 - loaded with the products
-    assert len(queries) == 1, [q["sql"] for q in queries]
-    assert again == items and len(items) == 8
+    assert len(queries) == 1, [q["sql"] for q in queries]  # the pairs: once per request
+    assert '"commerce_productpair"' in queries[0]["sql"]
+    assert again == items and len(items) == 8 and len(other) == 4
+    best = next(item for item in items if item.arm == "exploit")  # the paired product
+    assert best.sku == "T-toys-0" and best.product.name == "toys dog"
+
+
+def test_the_first_request_after_a_catalogue_change_rebuilds_the_snapshot(
+    catalogue, django_capture_on_commit_callbacks
+):
+    visitor = Visitor.objects.create(categories_bought={"toys": today()}, traits={"pet": "dog"})
+
+    def shown() -> set[str]:
+        items = recommendations_for(request_for(visitor), limit=12, exploration=0, block_id="b")
+        return {item.sku for item in items}
+
+    assert {"T-toys-0", "T-toys-2"} <= shown()
+    before = catalogue_snapshot()
+    product = catalogue["T-toys-0"]
+    with django_capture_on_commit_callbacks(execute=True):  # the change commits: a new token
+        product.stock = 0
+        product.save()
+    with CaptureQueriesContext(connection) as queries:
+        after = shown()
+    assert "T-toys-0" not in after and "T-toys-2" in after
+    assert len(queries) == 1, [q["sql"] for q in queries]  # the rebuild (no pairs to ask for)
+    assert catalogue_snapshot() is not before
+    with CaptureQueriesContext(connection) as queries:
+        assert shown() == after
+    assert len(queries) == 0  # a visitor without products asks the database nothing
+
+
+def test_the_seeded_order_reads_a_few_buckets_and_is_the_whole_pools_order():
+    groups = [Group(), Group(), Group()]
+    for n in range(20_000):
+        sku = f"S-{n:05d}"
+        member = (fixed_number(sku), sku, n)
+        groups[n % 3].members.append(member)
+        groups[n % 3].buckets.setdefault(member[0] % BUCKETS, []).append(member)
+    order = SeededOrder(seed_number(seed_of("visitor", "2026-12-01", "b")))
+    whole = sorted((order.jitter(fixed), sku, pid) for g in groups for fixed, sku, pid in g.members)
+    assert first_of(groups, 24, set(), order) == whole[:24]
+    # a product sold out leaves the others where they were
+    gone = {whole[3][2], whole[10][2]}
+    assert first_of(groups, 24, gone, order) == [w for w in whole if w[2] not in gone][:24]
+    # a small pool is ordered whole, in the same order
+    small = Group(members=[m for m in groups[0].members if m[2] < 60])
+    expected = sorted((order.jitter(fixed), sku, pid) for fixed, sku, pid in small.members)
+    assert first_of([small], 5, set(), order) == expected[:5]
+    # other seeds, other selections
+    tomorrow = SeededOrder(seed_number(seed_of("visitor", "2026-12-02", "b")))
+    assert {p for *_, p in first_of(groups, 24, set(), tomorrow)} != {p for *_, p in whole[:24]}
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_served_block_is_the_html_its_templates_render(catalogue, language):
+    visitor = Visitor.objects.create(
+        categories_bought={"food": today()},
+        favourites_rollup={"T-food-1": {"category": "food", "pet": "cat"}},
+    )
+    settings = recommendations_value(limit=6, heading="Picked <for> you")
+    csrf = re.compile(r'(data-csrf(?:-token)?=")[^"]*"')
+    with translation.override(language):
+        for _ in range(2):  # the cards rendered, then the kept ones
+            request = request_for(visitor)
+            served = _fill_recommendations(settings, request)
+            items = RecommendationsBlock.items_for(settings, request)
+            rendered = render_to_string(
+                "blocks/recommendations_block.html",
+                {"settings": settings, "items": items},
+                request=request,
+            )
+            assert csrf.sub(r"\1", served) == csrf.sub(r"\1", rendered)
+    assert len(SKU.findall(served)) == 6 and "T-food-1" in SKU.findall(served)
+    assert served.count('aria-pressed="true"') == 1  # the visitor's own favourite
+    assert ("円" in served) == (language == "ja")
 
 
 # THE BLOCK: SITE, API, RENDER CACHE, EVENTS
