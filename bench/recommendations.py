@@ -268,8 +268,8 @@ def main() -> None:
             "Memory is the snapshot itself (Python's traced allocations of one build); the cards' "
             "HTML kept with it (a card per product shown and language, a favourite button per "
             "product, language and state) is bounded at 20,000 entries, then started afresh. "
-            "Not measured here: 100,000 products — by the per-product figure, about 55 MiB per "
-            "process, and a rebuild growing with the rows (about ten times the 10,000 one).",
+            "Larger catalogues: `--products 100000` (a separate run, quoted in the summary at "
+            "the top of this page).",
             "",
             "What the render cache shares and what it fills: the page around the block (and the "
             "block's settings: heading, report name, number of products, exploration share, "
