@@ -265,7 +265,9 @@ def main() -> None:
             "",
             *snapshot_lines,
             "",
-            "Memory is the snapshot itself (Python's traced allocations of one build); the cards' "
+            "Memory is the snapshot itself (Python's traced allocations of one build; the bench's "
+            "products have no images: each distinct image's row is held once more, not measured "
+            "here); the cards' "
             "HTML kept with it (a card per product shown and language, a favourite button per "
             "product, language and state) is bounded at 20,000 entries, then started afresh. "
             "Larger catalogues: `--products 100000` (a separate run, quoted in the summary at "

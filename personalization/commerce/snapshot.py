@@ -9,6 +9,8 @@ a change pays for it (tens of milliseconds at 10,000 products, see `docs/benchma
 other request picks its products here and asks the database only for what is its visitor's own
 (the pairs of the visitor's products, `recommend`).
 
+A product built from the snapshot has every field but `updated_at` (deferred).
+
 A seeded order without reading the whole catalogue: each product has a fixed 64-bit number
 (a hash of its SKU) whose low bits put it in one of `BUCKETS` buckets. A seed (visitor, day,
 block) orders the buckets by a seeded affine permutation — which bucket comes r-th is computed
@@ -183,7 +185,9 @@ def snapshot_build(token: str) -> Snapshot:
     from wagtail.images import get_image_model
 
     image_model = get_image_model()
-    product_columns = list(Product._meta.concrete_fields)
+    # Every column a product shows but its last change's time (parsing a timestamp per row
+    # cost half the rebuild; nothing recommended reads it, it is loaded on demand).
+    product_columns = [f for f in Product._meta.concrete_fields if f.attname != "updated_at"]
     image_columns = list(image_model._meta.concrete_fields)
     quote = connection.ops.quote_name
     width = len(product_columns)
