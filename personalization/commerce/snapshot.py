@@ -110,6 +110,8 @@ class SeededOrder:
         return (self.a_inverse * (rank - self.c)) & (BUCKETS - 1)
 
     def jitter(self, fixed: int) -> int:
+        # hash() of a tuple of ints is the same in every process (PYTHONHASHSEED randomizes
+        # only str and bytes), so every server orders a visitor's products alike.
         rank = (self.a * (fixed & (BUCKETS - 1)) + self.c) & (BUCKETS - 1)
         return (rank << 64) | (hash((self.seed, fixed)) & MASK64)
 
