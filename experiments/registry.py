@@ -3,18 +3,12 @@ experiment changes (a cache token, like the segment set), so serving a variant c
 
 from __future__ import annotations
 
-import threading
-import uuid
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.db.models import Count, Max
 
 from config import version_tokens
 from experiments.models import Experiment, ExperimentKind, ExperimentStatus
-from personalization.resolver import version_token_ttl
-
-TOKEN_CACHE_KEY = version_tokens.register("experiments:registry-token")
 
 
 @dataclass(frozen=True)
@@ -74,30 +68,17 @@ class Registry:
     holdouts: dict[int | None, ExperimentSpec] = field(default_factory=dict)
 
 
-_lock = threading.Lock()
-_current: Registry | None = None
-
-
-def _token() -> str:
-    """The registry's version token (cache first, then the database; once per request)."""
-    token = version_tokens.read(TOKEN_CACHE_KEY)
-    if token:
-        return token
+def _experiments_state() -> str:
+    """The registry's token derived from the experiments (when the cache has none)."""
     stats = Experiment.objects.aggregate(changed=Max("updated_at"), count=Count("id"))
-    token = f"{stats['count']}:{stats['changed'].isoformat() if stats['changed'] else '-'}"
-    cache.set(TOKEN_CACHE_KEY, token, version_token_ttl())
-    version_tokens.remember(TOKEN_CACHE_KEY, token)
-    return token
+    return f"{stats['count']}:{stats['changed'].isoformat() if stats['changed'] else '-'}"
 
 
-def bump_registry() -> None:
-    """Every process reloads the running experiments on its next request (a new token in the
-    shared cache; with a per-process cache, others notice within a few seconds)."""
-    global _current
-    token = uuid.uuid4().hex
-    cache.set(TOKEN_CACHE_KEY, token, version_token_ttl())
-    version_tokens.remember(TOKEN_CACHE_KEY, token)
-    _current = None
+# The registry's version token (read once per request); bumping it makes every process reload
+# the running experiments on its next request.
+_token = version_tokens.VersionToken("experiments:registry-token", _experiments_state)
+TOKEN_CACHE_KEY = _token.key
+bump_registry = _token.bump
 
 
 def _load(token: str) -> Registry:
@@ -155,14 +136,9 @@ def _load(token: str) -> Registry:
     )
 
 
+_running = version_tokens.PerProcess(_token, _load)
+
+
 def running_experiments() -> Registry:
     """The running experiments, reloaded when the token changes."""
-    global _current
-    token = _token()
-    current = _current
-    if current is not None and current.token == token:
-        return current
-    with _lock:
-        if _current is None or _current.token != token:
-            _current = _load(token)
-        return _current
+    return _running.get()

@@ -16,8 +16,6 @@ path, in a signed cookie, so serving a page never queries to know the choice:
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.core import signing
@@ -31,7 +29,6 @@ from django.utils.translation import gettext
 
 from config import version_tokens
 from personalization.models import Consent, Visitor
-from personalization.resolver import version_token_ttl
 
 CONSENT_COOKIE = "pv_consent"
 CONSENT_SALT = "personalization.consent"
@@ -89,36 +86,28 @@ def consent_for(*, visitor_uuid, user) -> dict[str, bool]:
     return choices
 
 
-CONSENT_VERSION_KEY = version_tokens.register("personalization:consent-version")
 CONSENT_CACHE_SECONDS = 3600
 
 
-def _consent_version() -> str:
-    """Changes whenever a consent record is saved or deleted (here, or — with a per-process
-    cache — in another process, noticed within a few seconds through the table's state).
-    Read once per request (`config.version_tokens`)."""
-    token = version_tokens.read(CONSENT_VERSION_KEY)
-    if token:
-        return token
+def _consents_state() -> str:
+    """The token derived from the consent records (when the cache has none)."""
     stats = Consent.objects.aggregate(changed=Max("updated_at"), count=Count("id"))
     changed = stats["changed"].isoformat() if stats["changed"] else "-"
-    token = f"{stats['count']}.{changed}"
-    cache.set(CONSENT_VERSION_KEY, token, version_token_ttl())
-    version_tokens.remember(CONSENT_VERSION_KEY, token)
-    return token
+    return f"{stats['count']}.{changed}"
+
+
+# Changes whenever a consent record is saved or deleted (here, or — with a per-process cache —
+# in another process, noticed within a few seconds through the table's state). Read once per
+# request (`config.version_tokens`).
+_consent_version = version_tokens.VersionToken("personalization:consent-version", _consents_state)
+CONSENT_VERSION_KEY = _consent_version.key
 
 
 @receiver([post_save, post_delete], sender=Consent)
 def consent_changed(sender, **kwargs) -> None:
     """Every cached choice is stale: now, and again once the change is committed."""
-
-    def bump() -> None:
-        token = uuid.uuid4().hex
-        cache.set(CONSENT_VERSION_KEY, token, version_token_ttl())
-        version_tokens.remember(CONSENT_VERSION_KEY, token)
-
-    bump()
-    transaction.on_commit(bump)
+    _consent_version.bump()
+    transaction.on_commit(_consent_version.bump)
 
 
 def _state(record: Consent | None) -> dict:

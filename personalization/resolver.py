@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
-
 from config import version_tokens
 from personalization.conditions import ConditionError, compile_condition, validate_condition
 
 logger = logging.getLogger(__name__)
-
-VERSION_CACHE_KEY = version_tokens.register("personalization:segment-set-version")
 
 
 @dataclass(frozen=True)
@@ -93,33 +87,19 @@ def _split_top_level(condition: dict | None) -> tuple[int | None, list[dict]]:
     return _COMBINATORS[key], value
 
 
-_lock = threading.Lock()
-_current: SegmentSet | None = None
-
-
-def version_token_ttl() -> int | None:
-    """How long a process trusts its cached version token before asking the database again.
-
-    A shared cache (Redis) is updated on every change, so it can be trusted for long; a
-    per-process cache cannot see other processes' changes, so it is re-read every few seconds.
-    """
-    backend = settings.CACHES["default"]["BACKEND"]
-    shared = "redis" in backend.lower() or "memcached" in backend.lower()
-    return 3600 if shared else settings.PERSONALIZATION_LOCAL_VERSION_TTL
-
-
-def segment_set_version() -> str:
-    """The current version token (cache first, then the database; once per request)."""
-    token = version_tokens.read(VERSION_CACHE_KEY)
-    if token:
-        return token
+def _stored_version() -> str:
+    """The segment set's token as stored in the database (when the cache has none)."""
     from personalization.models import SegmentSetVersion
 
     row = SegmentSetVersion.objects.filter(pk=1).values_list("token", flat=True).first()
-    token = row or "initial"
-    cache.set(VERSION_CACHE_KEY, token, version_token_ttl())
-    version_tokens.remember(VERSION_CACHE_KEY, token)
-    return token
+    return row or "initial"
+
+
+# The current version token (cache first, then the database; once per request).
+segment_set_version = version_tokens.VersionToken(
+    "personalization:segment-set-version", _stored_version
+)
+VERSION_CACHE_KEY = segment_set_version.key
 
 
 def bump_segment_set_version() -> str:
@@ -128,9 +108,7 @@ def bump_segment_set_version() -> str:
 
     token = uuid.uuid4().hex
     SegmentSetVersion.objects.update_or_create(pk=1, defaults={"token": token})
-    cache.set(VERSION_CACHE_KEY, token, version_token_ttl())
-    version_tokens.remember(VERSION_CACHE_KEY, token)
-    return token
+    return segment_set_version.set(token)
 
 
 def _compile_one(segment, groups: dict[str, list]) -> CompiledSegment | None:
@@ -160,17 +138,12 @@ def _build(version: str) -> SegmentSet:
     return SegmentSet.build(version, compiled, groups)
 
 
+_segments = version_tokens.PerProcess(segment_set_version, _build)
+
+
 def active_segments() -> SegmentSet:
     """The compiled enabled segments, in priority order (highest first, then oldest)."""
-    global _current
-    version = segment_set_version()
-    current = _current
-    if current is not None and current.version == version:
-        return current
-    with _lock:
-        if _current is None or _current.version != version:
-            _current = _build(version)
-        return _current
+    return _segments.get()
 
 
 def matching_segments(attributes: dict[str, Any], segment_set: SegmentSet) -> tuple[int, ...]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,11 +35,24 @@ from django.db.models import Max
 from cms.render_cache.usage import Usage, revision_usage
 from config import version_tokens
 from personalization.commerce.version import catalogue_version
-from personalization.resolver import version_token_ttl
 
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = version_tokens.register("render:generation")
+
+def _logged_changes() -> str:
+    """The generation derived from Wagtail's log entries (when the cache has none)."""
+    from wagtail.models import ModelLogEntry, PageLogEntry
+
+    pages = PageLogEntry.objects.aggregate(last=Max("id"))["last"] or 0
+    models = ModelLogEntry.objects.aggregate(last=Max("id"))["last"] or 0
+    return f"log{pages}.{models}"
+
+
+# The current content generation (see the module's docstring; read once per request,
+# `config.version_tokens`); bumping it makes every process render afresh from its next request.
+generation = version_tokens.VersionToken("render:generation", _logged_changes)
+GENERATION_KEY = generation.key
+bump_generation = generation.bump
 
 
 def ttl() -> int:
@@ -49,30 +61,6 @@ def ttl() -> int:
 
 def enabled() -> bool:
     return getattr(settings, "RENDER_CACHE_ENABLED", True)
-
-
-def generation() -> str:
-    """The current content generation (see the module's docstring; read once per request,
-    `config.version_tokens`)."""
-    token = version_tokens.read(GENERATION_KEY)
-    if token:
-        return token
-    from wagtail.models import ModelLogEntry, PageLogEntry
-
-    pages = PageLogEntry.objects.aggregate(last=Max("id"))["last"] or 0
-    models = ModelLogEntry.objects.aggregate(last=Max("id"))["last"] or 0
-    token = f"log{pages}.{models}"
-    cache.set(GENERATION_KEY, token, version_token_ttl())
-    version_tokens.remember(GENERATION_KEY, token)
-    return token
-
-
-def bump_generation() -> None:
-    """Every process renders afresh from its next request (a new generation in the shared
-    cache; with a per-process cache, other processes notice within a few seconds)."""
-    token = uuid.uuid4().hex
-    cache.set(GENERATION_KEY, token, version_token_ttl())
-    version_tokens.remember(GENERATION_KEY, token)
 
 
 def version(route: Route) -> str:

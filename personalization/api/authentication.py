@@ -80,15 +80,15 @@ def visitor_erased(visitor_uuid: uuid.UUID) -> bool:
     visitor at once (`erasure_noted`, a receiver of ErasedVisitor), while "not erased" is kept
     only as long as a per-process cache trusts its version tokens (a few seconds; an hour with
     the shared cache, which every erasure updates)."""
+    from config.version_tokens import token_ttl
     from personalization.models import ErasedVisitor
-    from personalization.resolver import version_token_ttl
 
     key = ERASED_KEY.format(visitor_uuid)
     cached = cache.get(key)
     if cached is not None:
         return bool(cached)
     erased = ErasedVisitor.objects.filter(uuid=visitor_uuid).exists()
-    cache.set(key, erased, None if erased else version_token_ttl())
+    cache.set(key, erased, None if erased else token_ttl())
     return erased
 
 

@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import threading
 from dataclasses import dataclass, field
 
+from config import version_tokens
 from personalization.commerce.models import Product
+from personalization.commerce.version import catalogue_version
 
 BUCKETS = 1024  # a power of two
 MASK64 = (1 << 64) - 1
@@ -153,32 +154,15 @@ def first_of(groups: list[Group], need: int, skip: set[int], order: SeededOrder)
 # THE PROCESS'S SNAPSHOT
 # ------------------------------------------------------------------------------
 
-_current: Snapshot | None = None
-_lock = threading.Lock()
-
 
 def catalogue_snapshot() -> Snapshot:
     """The snapshot of the current catalogue (rebuilt, one query, when its token changed)."""
-    global _current
-    # Imported when first asked, not at load: the version tokens keep the order the render
-    # cache registers them in (their one MGET's).
-    from personalization.commerce.version import catalogue_version
-
-    token = catalogue_version()
-    snapshot = _current
-    if snapshot is not None and snapshot.token == token:
-        return snapshot
-    with _lock:
-        snapshot = _current
-        if snapshot is None or snapshot.token != token:
-            snapshot = _current = snapshot_build(token)
-    return snapshot
+    return _snapshot.get()
 
 
 def snapshot_reset() -> None:
     """Forget this process's snapshot (tests whose database is rolled back under the token)."""
-    global _current
-    _current = None
+    _snapshot.reset()
 
 
 def snapshot_build(token: str) -> Snapshot:
@@ -236,3 +220,6 @@ def snapshot_build(token: str) -> Snapshot:
         group.members.append(member)
         group.buckets.setdefault(member[0] & (BUCKETS - 1), []).append(member)
     return Snapshot(token, product_fields, image_fields, rows, images, ids, fixed, groups)
+
+
+_snapshot = version_tokens.PerProcess(catalogue_version, snapshot_build)

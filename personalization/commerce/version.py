@@ -15,40 +15,22 @@ process shows there too), it is derived from the products themselves: their numb
 
 from __future__ import annotations
 
-import uuid
-
-from django.core.cache import cache
 from django.db.models import Count, Max
 
 from config import version_tokens
 
-CATALOGUE_KEY = version_tokens.register("commerce:catalogue")
 
-
-def _ttl() -> int | None:
-    from personalization.resolver import version_token_ttl  # the resolver reads commerce
-
-    return version_token_ttl()
-
-
-def catalogue_version() -> str:
-    """The current token (from the request's snapshot of tokens, else the cache, else the
-    database)."""
-    token = version_tokens.read(CATALOGUE_KEY)
-    if token:
-        return token
+def _products_state() -> str:
+    """The token derived from the products (when the cache has none)."""
     from personalization.commerce.models import Product
 
     found = Product.objects.aggregate(count=Count("id"), last=Max("updated_at"))
     last = found["last"].timestamp() if found["last"] else 0
-    token = f"db{found['count']}.{last:.6f}"
-    cache.set(CATALOGUE_KEY, token, _ttl())
-    version_tokens.remember(CATALOGUE_KEY, token)
-    return token
+    return f"db{found['count']}.{last:.6f}"
 
 
-def catalogue_bump() -> None:
-    """Everything kept under the catalogue's token is stale from the next read on."""
-    token = uuid.uuid4().hex
-    cache.set(CATALOGUE_KEY, token, _ttl())
-    version_tokens.remember(CATALOGUE_KEY, token)
+# `catalogue_version()`: the current token; `catalogue_bump()`: everything kept under the
+# catalogue's token is stale from the next read on.
+catalogue_version = version_tokens.VersionToken("commerce:catalogue", _products_state)
+CATALOGUE_KEY = catalogue_version.key
+catalogue_bump = catalogue_version.bump

@@ -139,3 +139,43 @@ def test_two_threads_in_requests_at_once_never_share_a_memo():
 
 def test_the_middleware_wraps_every_request_first():
     assert settings.MIDDLEWARE[0] == "config.version_tokens.VersionTokensMiddleware"
+
+
+def test_a_per_process_value_is_built_once_per_token_however_many_threads_ask():
+    token = {"now": "one"}
+    builds = []
+    started = threading.Event()
+
+    def build(version: str) -> str:
+        builds.append(version)
+        started.wait(1)  # every other thread asks while this build runs
+        return f"built for {version}"
+
+    kept = version_tokens.PerProcess(lambda: token["now"], build)
+    threads = [threading.Thread(target=kept.get) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    started.set()
+    for thread in threads:
+        thread.join()
+    assert builds == ["one"]
+    assert kept.get() == "built for one" and builds == ["one"]
+    token["now"] = "two"
+    assert kept.get() == "built for two" and builds == ["one", "two"]
+    kept.reset()
+    assert kept.get() == "built for two" and builds == ["one", "two", "two"]
+
+
+def test_a_token_missing_from_the_cache_is_derived_and_kept_and_a_bump_replaces_it():
+    derived = []
+    token = version_tokens.VersionToken("tests:derived-token", lambda: derived.append(1) or "db")
+    try:
+        cache.delete(token.key)
+        with request_scope():
+            assert token() == "db" and token() == "db"
+        assert len(derived) == 1 and cache.get(token.key) == "db"
+        bumped = token.bump()
+        assert bumped != "db" and token() == bumped and cache.get(token.key) == bumped
+        assert len(derived) == 1
+    finally:
+        version_tokens._registered.pop(token.key)  # not one of the site's tokens

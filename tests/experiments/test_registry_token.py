@@ -10,8 +10,8 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.test import override_settings
 
+from config.version_tokens import token_ttl as version_token_ttl
 from experiments.registry import TOKEN_CACHE_KEY, running_experiments
-from personalization.resolver import version_token_ttl
 
 pytestmark = pytest.mark.django_db
 REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
