@@ -285,7 +285,7 @@ def build_site(rng: random.Random) -> dict:
 
     image_model = get_image_model()
     images = list(image_model.objects.order_by("pk").values_list("pk", flat=True))
-    home = HomePage.objects.get()
+    home = HomePage.objects.get(locale__language_code="en")  # the demo has ja too
 
     def content(title: str, image: int) -> list[dict]:
         return [
