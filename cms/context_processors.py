@@ -1,5 +1,7 @@
 """Template context every site page needs."""
 
+from functools import cache
+
 from wagtail.models import Site
 
 
@@ -14,17 +16,19 @@ def _home(request):
 
 def site_navigation(request) -> dict:
     """The top navigation: the live, in-menu children of the home page in the request's
-    language, and that home page's address (both lazy)."""
+    language, and that home page's address (both lazy, the home page found once)."""
+
+    @cache
+    def home():
+        return _home(request)
 
     def menu_pages():
-        home = _home(request)
-        if home is None:
+        if home() is None:
             return []
-        return list(home.get_children().live().in_menu().order_by("path"))
+        return list(home().get_children().live().in_menu().order_by("path"))
 
     def home_url():
-        home = _home(request)
-        return (home.get_url(request=request) if home is not None else None) or "/"
+        return (home().get_url(request=request) if home() is not None else None) or "/"
 
     return {"nav_pages": menu_pages, "home_url": home_url}
 
