@@ -22,7 +22,6 @@ import hashlib
 import heapq
 from dataclasses import dataclass
 
-from django.db.models import Sum
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -149,6 +148,27 @@ WHERE sku = ANY(%(viewed)s::text[])
 """
 
 
+def _personal_sql_portable(interests: Interests, pair: str, product: str) -> tuple[str, list]:
+    """`_PERSONAL_SQL` in standard SQL (one placeholder per SKU), for the embedded SQLite."""
+    parts, params = [], []
+    if interests.seeds:
+        marks = ", ".join(["%s"] * len(interests.seeds))
+        parts.append(
+            f"SELECT pair.other_id, SUM(pair.score), NULL FROM {pair} pair "  # noqa: S608
+            f"WHERE pair.product_id IN (SELECT id FROM {product} WHERE sku IN ({marks})) "
+            "GROUP BY pair.other_id"
+        )
+        params += list(interests.seeds)
+    if interests.viewed:
+        marks = ", ".join(["%s"] * len(interests.viewed))
+        parts.append(
+            f"SELECT DISTINCT NULL, NULL, category FROM {product} "  # noqa: S608
+            f"WHERE sku IN ({marks})"
+        )
+        params += list(interests.viewed)
+    return " UNION ALL ".join(parts), params
+
+
 @dataclass(frozen=True)
 class Personal:
     """What only the database knows of the visitor: pair scores by product id (summed over the
@@ -160,8 +180,7 @@ class Personal:
 
 def personal_fetch(interests: Interests, request=None) -> Personal:
     """The pairs of the visitor's products and their viewed products' categories: one indexed
-    query (PostgreSQL; two elsewhere), none for a visitor without products, and one per request
-    however many blocks ask."""
+    query, none for a visitor without products, and one per request however many blocks ask."""
     if not interests.seeds and not interests.viewed:
         return Personal({}, frozenset())
     key = (interests.seeds, interests.viewed)
@@ -172,30 +191,20 @@ def personal_fetch(interests: Interests, request=None) -> Personal:
 
     scores: dict[int, float] = {}
     categories: set[str] = set()
+    pair = connection.ops.quote_name(ProductPair._meta.db_table)
+    product = connection.ops.quote_name(Product._meta.db_table)
     if connection.vendor == "postgresql":
-        sql = _PERSONAL_SQL.format(
-            pair=connection.ops.quote_name(ProductPair._meta.db_table),
-            product=connection.ops.quote_name(Product._meta.db_table),
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, {"seeds": list(interests.seeds), "viewed": list(interests.viewed)})
-            for other, score, category in cursor.fetchall():
-                if other is None:
-                    categories.add(category)
-                else:
-                    scores[other] = score
+        sql = _PERSONAL_SQL.format(pair=pair, product=product)
+        params: dict | list = {"seeds": list(interests.seeds), "viewed": list(interests.viewed)}
     else:
-        if interests.seeds:
-            totals = (
-                ProductPair.objects.filter(product__sku__in=interests.seeds)
-                .values_list("other_id")
-                .annotate(total=Sum("score"))
-            )
-            scores = {other: float(total) for other, total in totals}
-        if interests.viewed:
-            categories = set(
-                Product.objects.filter(sku__in=interests.viewed).values_list("category", flat=True)
-            )
+        sql, params = _personal_sql_portable(interests, pair, product)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for other, score, category in cursor.fetchall():
+            if other is None:
+                categories.add(category)
+            else:
+                scores[other] = float(score)
     result = Personal(scores, frozenset(categories))
     memo[key] = result
     return result
