@@ -38,6 +38,9 @@ def _fresh_cache():
             client.delete(*keys)
     else:
         cache.clear()
+        from cms.render_cache.stats import local_counters
+
+        local_counters.clear()  # the render cache's figures without Redis: this process's own
     caches["renditions"].clear()  # this process's own (config/settings/base.py)
     # This process's catalogue snapshot: kept under the catalogue's token, which a rolled-back
     # test's changes may leave as it was (the token derived from the same demo products).

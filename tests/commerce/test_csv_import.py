@@ -252,17 +252,16 @@ def test_the_error_list_is_capped_but_every_error_counted(admin_client, run_jobs
     assert "And 7 more errors not listed." in page
 
 
-def test_a_failure_half_way_through_the_apply_leaves_nothing(admin_client, run_jobs, changes):
+def test_a_failure_half_way_through_the_apply_leaves_nothing(
+    admin_client, run_jobs, changes, refuse_sku
+):
     """The database refuses a row of the second chunk (a constraint this test adds after the dry
     run): the first thousand rows, written already, are rolled back with it."""
     rows = "".join(f"SKU-{n:04d},Product {n},,dog,{n},1,,\n" for n in range(1500))
     checked = upload(admin_client, run_jobs, f"{HEADER}\n{rows}")
     assert checked.status == ImportStatus.CHECKED and checked.report["created"] == 1500
     before = catalogue()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "ALTER TABLE commerce_product ADD CONSTRAINT test_refused CHECK (sku <> 'SKU-1200')"
-        )
+    refuse_sku("SKU-1200")
     failed = apply(admin_client, run_jobs, checked)
 
     assert failed.status == ImportStatus.FAILED

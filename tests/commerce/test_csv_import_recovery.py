@@ -73,7 +73,7 @@ def test_the_file_is_deleted_once_applied_and_the_pages_still_work(
     assert listing.status_code == 200 and "products.csv" in listing.content.decode()
 
 
-def test_the_file_is_deleted_when_invalid_or_failed(admin_client, run_jobs, tmp_path):
+def test_the_file_is_deleted_when_invalid_or_failed(admin_client, run_jobs, tmp_path, refuse_sku):
     invalid = upload(admin_client, run_jobs, f"{HEADER}\nDOG-1,Dog food,,dog,-1,1,,\n")
     assert invalid.status == ImportStatus.INVALID and invalid.report["error_count"] == 1
     assert stored(tmp_path) == [] and invalid.file.name == ""
@@ -81,10 +81,7 @@ def test_the_file_is_deleted_when_invalid_or_failed(admin_client, run_jobs, tmp_
     assert "Upload a corrected file" in page and 'data-count="errors">1<' in page
 
     checked = upload(admin_client, run_jobs, f"{HEADER}\nSKU-1,Refused,,dog,1,1,,\n")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "ALTER TABLE commerce_product ADD CONSTRAINT test_refused CHECK (sku <> 'SKU-1')"
-        )
+    refuse_sku("SKU-1")
     failed = apply(admin_client, run_jobs, checked)
     assert failed.status == ImportStatus.FAILED and "test_refused" in failed.report["failure"]
     assert stored(tmp_path) == [] and failed.file.name == ""
