@@ -5,7 +5,10 @@ the smallest size; no figure is checked here — speed goals live in the benchma
 
 from __future__ import annotations
 
+import importlib
+import os
 import random
+from contextlib import contextmanager
 
 import pytest
 from django.test import Client
@@ -13,30 +16,56 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 
-def test_the_pages_bench_builds_its_pages_on_the_demo():
-    from bench.pages import build_site
+@contextmanager
+def bench_environment():
+    """`load("pages")` inside: a bench module, (re)loaded. Loading one sets up its own
+    environment (database, Redis, settings module) in `os.environ`; that is put back on leaving,
+    so the processes later tests start (workers, `manage.py`) inherit the test run's
+    environment, not a bench's."""
+    saved = dict(os.environ)
+    try:
+        yield lambda name: importlib.reload(importlib.import_module(f"bench.{name}"))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
-    site = build_site(random.Random(7))
+
+@pytest.fixture
+def bench():
+    with bench_environment() as load:
+        yield load
+
+
+def test_the_pages_bench_builds_its_pages_on_the_demo(bench):
+    site = bench("pages").build_site(random.Random(7))
     assert set(site["pages"]) == {"bench-plain", "bench-personalized"}
     for path in site["pages"].values():
         assert Client().get(path).status_code == 200
     assert len(site["spec"]["variants"]) == 10
 
 
-def test_the_recommendations_bench_measures_one_query_per_block():
-    from bench.recommendations import build, measure
-
+def test_the_recommendations_bench_measures_one_query_per_block(bench):
+    recommendations = bench("recommendations")
     rng = random.Random(19)
-    popular = build(40, rng)
-    result = measure(2, popular, rng, 4)
+    popular = recommendations.build(40, rng)
+    result = recommendations.measure(2, popular, rng, 4)
     assert result["queries"] == 1
     assert result["block"] > 0
 
 
-def test_the_product_import_bench_checks_and_applies_a_file(settings, tmp_path):
-    from bench.product_import import csv_bytes, run
-
+def test_the_product_import_bench_checks_and_applies_a_file(bench, settings, tmp_path):
+    product_import = bench("product_import")
     settings.MEDIA_ROOT = tmp_path
-    result = run("bench-smoke.csv", csv_bytes(30))
+    result = product_import.run("bench-smoke.csv", product_import.csv_bytes(30))
     assert result["counts"] == (30, 0, 0)
-    assert run("bench-smoke-again.csv", csv_bytes(30, price_shift=1))["counts"] == (0, 30, 0)
+    again = product_import.run("bench-smoke-again.csv", product_import.csv_bytes(30, 1))
+    assert again["counts"] == (0, 30, 0)
+
+
+def test_a_bench_leaves_the_test_runs_environment_as_it_was():
+    before = dict(os.environ)
+    with bench_environment() as load:
+        for name in ("pages", "recommendations", "product_import"):
+            load(name)
+        assert os.environ["DATABASE_URL"].endswith("/bench_product_import")  # its own, inside
+    assert dict(os.environ) == before
