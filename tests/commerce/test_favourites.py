@@ -557,6 +557,10 @@ def test_a_segment_on_favourites_matches_after_a_price_cut(run_jobs):
 # ------------------------------------------------------------------------------
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL: the tests' in-memory SQLite locks whole tables, without waiting",
+)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_first_favourites_of_a_new_visitor_make_one_visitor_with_both():
     skus = [f"RACE-{n}" for n in range(6)]
