@@ -13,8 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from rq import Queue, Worker
 from rq.job import Job, JobStatus
+
+# Run last, in one process (`make test`'s serial phase): on the embedded default (SQLite) the
+# parallel phase twice saw neither this worker registered nor its job run, though the worker's
+# log shows it listening on the same server — while passing alone, in the reliability tests run
+# in parallel, and always on PostgreSQL. Cause not found yet (see the stop note of 2026-12-01).
+pytestmark = pytest.mark.serial
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_COMMAND = [
