@@ -46,6 +46,21 @@ def stored(media: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
 
 
+def checked_import_past_a_held_row(run_jobs, username: str) -> tuple:
+    """An editor of its own (a transactional test starts without the demo's), an existing
+    product SKU-1200 (the test holds its row lock: the apply waits there, after its first chunk
+    of 1,000 rows) and a checked import of 1,500 rows updating it: (client, import, catalogue
+    before)."""
+    admin = get_user_model().objects.create_superuser(username, f"{username}@example.com", "x")
+    client = Client()
+    client.force_login(admin)
+    Product.objects.create(sku="SKU-1200", name="Held", price=1, stock=1)
+    rows = "".join(f"SKU-{n:04d},Product {n},,dog,{n + 10},1,,\n" for n in range(1500))
+    checked = upload(client, run_jobs, f"{HEADER}\n{rows}")
+    assert checked.status == ImportStatus.CHECKED
+    return client, checked, catalogue()
+
+
 def backdate(product_import: ProductImport, **delta) -> None:
     """As if the import had last moved (and been uploaded) that long ago."""
     moment = timezone.now() - datetime.timedelta(**delta)
@@ -199,14 +214,7 @@ def test_a_slow_apply_failed_by_the_sweep_applies_nothing(run_jobs, tmp_path):
     """The apply waits on a row lock for longer than the limit; the sweep fails it meanwhile. When
     the lock is released the apply goes on, finds its import no longer applying and rolls back:
     the message "nothing was applied" is true even of a worker that was only slow."""
-    admin = get_user_model().objects.create_superuser("sweeper", "sweeper@example.com", "x")
-    client = Client()
-    client.force_login(admin)
-    Product.objects.create(sku="SKU-1200", name="Held", price=1, stock=1)
-    rows = "".join(f"SKU-{n:04d},Product {n},,dog,{n + 10},1,,\n" for n in range(1500))
-    checked = upload(client, run_jobs, f"{HEADER}\n{rows}")
-    assert checked.status == ImportStatus.CHECKED
-    before = catalogue()
+    client, checked, before = checked_import_past_a_held_row(run_jobs, "sweeper")
 
     outcome: dict = {}
 
@@ -280,14 +288,7 @@ def test_a_worker_killed_during_the_apply_applied_nothing_and_the_sweep_fails_it
     its first chunk of 1,000 rows (written, uncommitted) and is killed (SIGKILL) there. Its
     transaction dies with it; the import stays "applying" until the sweep, once the limit has
     passed, fails it with the message — and not one product changed."""
-    admin = get_user_model().objects.create_superuser("killer", "killer@example.com", "x")
-    client = Client()
-    client.force_login(admin)
-    Product.objects.create(sku="SKU-1200", name="Held", price=1, stock=1)
-    rows = "".join(f"SKU-{n:04d},Product {n},,dog,{n + 10},1,,\n" for n in range(1500))
-    checked = upload(client, run_jobs, f"{HEADER}\n{rows}")
-    assert checked.status == ImportStatus.CHECKED
-    before = catalogue()
+    client, checked, before = checked_import_past_a_held_row(run_jobs, "killer")
     queue = django_rq.get_queue("default")
     queue.empty()
     assert client.post(f"{IMPORT}{checked.pk}/apply/").status_code == 302
